@@ -1,0 +1,312 @@
+"""Audio input and output: load at the config's rate, validate, write atomically.
+
+Decisions (the seed loaded with ``librosa.load(..., sr=22050, duration=4.7)``):
+
+* Files are read with :mod:`soundfile` (WAV, FLAC, OGG, AIFF, MP3 where libsndfile
+  supports it) and resampled with :func:`librosa.resample` (soxr, high quality).
+* ``mono=True`` downmixes by averaging channels -- the method works on one channel.
+* An excerpt is ``[offset, offset + duration)`` seconds.  A file that ends before the
+  excerpt does is an error unless ``pad=True`` (zero padding at the end).
+* Mixture and vocal (:func:`load_pair`) are resampled to the same rate and downmixed
+  the same way; files whose lengths differ by more than ``max_length_mismatch``
+  seconds are refused, because a truncated or shifted stem would silently misalign
+  the oracle target.  ``conv2dsep prepare`` checks alignment properly.
+* NaN/inf samples, empty files and all-silent signals are refused.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional, Union
+
+import numpy as np
+
+from .errors import ParameterError
+
+__all__ = [
+    "AudioPair",
+    "audio_info",
+    "check_signal",
+    "load_audio",
+    "load_pair",
+    "write_wav",
+]
+
+PathLike = Union[str, os.PathLike]
+
+#: Peak below which a signal counts as silent (about -160 dBFS).
+SILENCE_PEAK = 1e-8
+
+
+def audio_info(path: PathLike):
+    """Return ``soundfile.info`` for *path*, or raise :class:`ParameterError`.
+
+    Raises
+    ------
+    ParameterError
+        If the file is missing or not a readable audio file.
+    """
+    import soundfile as sf
+
+    path = Path(path)
+    if not path.is_file():
+        raise ParameterError(f"audio file {str(path)!r} does not exist")
+    try:
+        info = sf.info(str(path))
+    except Exception as exc:  # libsndfile's errors are RuntimeError / LibsndfileError
+        raise ParameterError(
+            f"audio file {str(path)!r} is not readable audio "
+            f"(allowed: WAV, FLAC, OGG, AIFF, MP3): {str(exc).splitlines()[0]}"
+        ) from None
+    if info.frames == 0:
+        raise ParameterError(f"audio file {str(path)!r} is empty (0 samples)")
+    return info
+
+
+def check_signal(y: np.ndarray, *, name: str = "signal", allow_silence: bool = False) -> np.ndarray:
+    """Refuse NaN/inf samples and (unless allowed) an all-silent signal.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n,) or (channels, n)]
+    name : str
+        Used in the error message (usually the file name).
+    allow_silence : bool
+
+    Returns
+    -------
+    y : np.ndarray
+        The same array.
+    """
+    y = np.asarray(y)
+    if y.size == 0:
+        raise ParameterError(f"{name} is empty (0 samples)")
+    finite = np.isfinite(y)
+    if not finite.all():
+        bad = int(y.size - np.count_nonzero(finite))
+        raise ParameterError(f"{name} has {bad} NaN/inf samples: allowed finite samples only")
+    if not allow_silence and float(np.max(np.abs(y))) < SILENCE_PEAK:
+        raise ParameterError(f"{name} is silent (peak < 1e-8): a non-silent signal is required")
+    return y
+
+
+def load_audio(
+    path: PathLike,
+    *,
+    sr: int,
+    offset: float = 0.0,
+    duration: Optional[float] = None,
+    mono: bool = True,
+    pad: bool = False,
+    allow_silence: bool = False,
+) -> np.ndarray:
+    """Load an excerpt of an audio file at a given sample rate.
+
+    Parameters
+    ----------
+    path : str or Path
+    sr : int > 0
+        Target sample rate; the file is resampled when it differs.
+    offset : float >= 0
+        Start of the excerpt in seconds.
+    duration : float > 0 or None
+        Length of the excerpt in seconds; ``None`` reads to the end.
+    mono : bool
+        Downmix to one channel (mean of channels).
+    pad : bool
+        Zero-pad a file that ends before ``offset + duration``; otherwise that is an
+        error.
+    allow_silence : bool
+        Accept an all-zero excerpt.
+
+    Returns
+    -------
+    y : np.ndarray [shape=(n,) if mono else (channels, n)], float32
+        ``n = round(duration * sr)`` when *duration* is given.
+
+    Raises
+    ------
+    ParameterError
+        Missing/unreadable file, negative offset, excerpt beyond the end of the file
+        (without ``pad``), NaN/inf samples, silence.
+
+    Examples
+    --------
+    >>> y = load_audio("data/demo/rtg/100-window/stereo_mixture.wav", sr=22050,
+    ...                duration=4.7)                      # doctest: +SKIP
+    >>> y.shape                                            # doctest: +SKIP
+    (103635,)
+    """
+    import soundfile as sf
+
+    if not (np.isfinite(offset) and offset >= 0):
+        raise ParameterError(f"offset={offset!r} is invalid: allowed a number of seconds >= 0")
+    if duration is not None and not (np.isfinite(duration) and duration > 0):
+        raise ParameterError(f"duration={duration!r} is invalid: allowed a number of seconds > 0")
+    info = audio_info(path)
+    name = Path(path).name
+    file_sr = int(info.samplerate)
+    file_seconds = info.frames / file_sr
+    start = int(round(offset * file_sr))
+    if start >= info.frames:
+        raise ParameterError(
+            f"offset={offset} s is past the end of {name!r} ({file_seconds:.3f} s long)"
+        )
+    if duration is None:
+        stop = info.frames
+    else:
+        stop = start + int(np.ceil(duration * file_sr))
+        if stop > info.frames and not pad:
+            raise ParameterError(
+                f"{name!r} is too short: {file_seconds:.3f} s, but offset {offset} s + "
+                f"duration {duration} s = {offset + duration:.3f} s are needed "
+                "(use a longer clip, a smaller offset, or pad=True / --pad)"
+            )
+    try:
+        data, _ = sf.read(str(path), start=start, stop=min(stop, info.frames),
+                          dtype="float32", always_2d=True)
+    except Exception as exc:
+        raise ParameterError(f"audio file {name!r} could not be decoded: {exc}") from None
+    y = data.T  # (channels, n)
+    if mono:
+        y = y.mean(axis=0)
+    if file_sr != sr:
+        import librosa
+
+        check_signal(y, name=name, allow_silence=True)
+        y = librosa.resample(y, orig_sr=file_sr, target_sr=sr, res_type="soxr_hq", axis=-1)
+    if duration is not None:
+        n = int(round(duration * sr))
+        if y.shape[-1] < n:
+            width = [(0, 0)] * (y.ndim - 1) + [(0, n - y.shape[-1])]
+            y = np.pad(y, width)
+        y = y[..., :n]
+    y = np.ascontiguousarray(y, dtype=np.float32)
+    check_signal(y, name=name, allow_silence=allow_silence)
+    return y
+
+
+@dataclass(frozen=True)
+class AudioPair:
+    """A mixture and its true vocal, mono, aligned, at one rate.
+
+    Attributes
+    ----------
+    mixture, vocal : np.ndarray [shape=(n,)], float32
+    sr : int
+    source : dict
+        JSON-able description of where the audio came from.
+    """
+
+    mixture: np.ndarray
+    vocal: np.ndarray
+    sr: int
+    source: dict
+
+    @property
+    def instrumental(self) -> np.ndarray:
+        """``mixture - vocal`` [shape=(n,)]."""
+        return self.mixture - self.vocal
+
+
+def load_pair(
+    mixture_path: PathLike,
+    vocal_path: PathLike,
+    *,
+    sr: int,
+    duration: float,
+    offset: float = 0.0,
+    pad: bool = False,
+    max_length_mismatch: float = 0.05,
+) -> AudioPair:
+    """Load a mixture and its isolated vocal as one aligned mono excerpt.
+
+    Both files are resampled to *sr* (they may have different native rates) and
+    downmixed to mono (a stereo mixture with a mono vocal is fine).  Files with more
+    than two channels are refused, and so are files whose total lengths differ by
+    more than *max_length_mismatch* seconds (a sign of a trimmed or shifted stem).
+
+    Parameters
+    ----------
+    mixture_path, vocal_path : str or Path
+    sr : int
+    duration : float
+        Excerpt length in seconds.
+    offset : float
+        Excerpt start in seconds (the same in both files).
+    pad : bool
+        Zero-pad when the files end before the excerpt does.
+    max_length_mismatch : float
+        Allowed difference of the two files' lengths in seconds.
+
+    Returns
+    -------
+    AudioPair
+        ``mixture`` and ``vocal`` of shape ``(round(duration * sr),)``.
+    """
+    infos = {}
+    for role, path in (("mixture", mixture_path), ("vocal", vocal_path)):
+        info = audio_info(path)
+        if info.channels > 2:
+            raise ParameterError(
+                f"{role} {Path(path).name!r} has {info.channels} channels: allowed mono or stereo"
+            )
+        infos[role] = info
+    len_mix = infos["mixture"].frames / infos["mixture"].samplerate
+    len_voc = infos["vocal"].frames / infos["vocal"].samplerate
+    if abs(len_mix - len_voc) > max_length_mismatch:
+        raise ParameterError(
+            f"mixture ({len_mix:.3f} s) and vocal ({len_voc:.3f} s) differ in length by "
+            f"{abs(len_mix - len_voc):.3f} s: allowed at most {max_length_mismatch} s "
+            "(trim them to the same span, or run `conv2dsep prepare`)"
+        )
+    mixture = load_audio(mixture_path, sr=sr, offset=offset, duration=duration, pad=pad)
+    vocal = load_audio(vocal_path, sr=sr, offset=offset, duration=duration, pad=pad)
+    source = {
+        "mixture": str(mixture_path),
+        "vocal": str(vocal_path),
+        "offset": float(offset),
+        "duration": float(duration),
+        "native_sr": {"mixture": int(infos["mixture"].samplerate),
+                      "vocal": int(infos["vocal"].samplerate)},
+        "native_channels": {"mixture": int(infos["mixture"].channels),
+                            "vocal": int(infos["vocal"].channels)},
+    }
+    return AudioPair(mixture=mixture, vocal=vocal, sr=sr, source=source)
+
+
+def write_wav(path: PathLike, y: np.ndarray, sr: int, *, subtype: str = "FLOAT") -> Path:
+    """Write audio to a WAV file atomically (temporary file, then rename).
+
+    Parameters
+    ----------
+    path : str or Path
+    y : np.ndarray [shape=(n,) or (channels, n)]
+        Channels-first, as librosa; transposed for soundfile.
+    sr : int
+    subtype : str
+        soundfile subtype; ``"FLOAT"`` keeps samples exact.
+
+    Returns
+    -------
+    Path
+    """
+    import soundfile as sf
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    y = np.asarray(y, dtype=np.float32)
+    data = y.T if y.ndim == 2 else y
+    fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        sf.write(tmp, data, int(sr), subtype=subtype, format="WAV")
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path

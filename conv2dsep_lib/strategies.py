@@ -1,0 +1,213 @@
+"""Gain strategies: fit a per-window EQ curve (dB) that moves a mixture fingerprint
+toward the vocal fingerprint.
+
+All four take the fingerprints in dB, ``m`` (working mixture) and ``v`` (vocal), both
+[shape=(..., n_points, n_frames)], and return an :class:`EQResult` whose ``eq_db`` is
+the additive dB correction ``e`` and whose ``loss_curve[t]`` is the seed's loss
+``mean((m + e_t - v) ** 2)`` (dB^2) after iteration ``t + 1``.  Using one loss for all
+four makes them comparable (notebook 02).
+
+* **Strategy 3** (the seed's, :func:`strategy3_db_descent`): gradient descent on the
+  dB-space squared error, ``e <- clip(e - lr * 2 * ((m + e) - v), +-clip_db)``.
+* Strategy 1 (:func:`strategy1_linear_gain`): the naive linear-amplitude gain.
+* Strategy 2 (:func:`strategy2_direct_ratio`): the direct ratio, no iterations.
+* Strategy 4 (:func:`strategy4_linear_loss`): dB-parameterised gain, linear loss.
+
+All windows are processed at once.  Strategy 3 needs no loop over iterations
+either: for ``0 < 2 * lr <= 1`` the clipped recursion has a closed form (see its
+docstring), and the whole loss curve comes from one sort and two prefix sums.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .config import Config
+
+__all__ = [
+    "EQResult",
+    "optimise_eq",
+    "strategy1_linear_gain",
+    "strategy2_direct_ratio",
+    "strategy3_db_descent",
+    "strategy4_linear_loss",
+    "STRATEGY_NAMES",
+]
+
+STRATEGY_NAMES = {
+    1: "linear-amplitude gain",
+    2: "direct ratio",
+    3: "dB-space descent (seed)",
+    4: "dB gain, linear loss",
+}
+
+
+@dataclass(frozen=True)
+class EQResult:
+    """The fitted EQ and its loss history.
+
+    Attributes
+    ----------
+    eq_db : np.ndarray [shape=(..., n_points, n_frames)]
+        Additive correction in dB, within ``+-clip_db``.
+    loss_curve : np.ndarray [shape=(num_iterations,)]
+        ``mean((m + e_t - v) ** 2)`` after each iteration (dB^2).
+    """
+
+    eq_db: np.ndarray
+    loss_curve: np.ndarray
+
+    @property
+    def loss(self) -> float:
+        """The step loss: the last value of :attr:`loss_curve` (dB^2)."""
+        return float(self.loss_curve[-1])
+
+
+def _loss(m, e, v) -> float:
+    r = m + e - v
+    return float(np.mean(r * r))
+
+
+def strategy3_db_descent(m: np.ndarray, v: np.ndarray, *, num_iterations: int,
+                         learning_rate: float, clip_db: float) -> EQResult:
+    """Strategy 3, the seed's: gradient descent on the dB-space squared error.
+
+    ``e_0 = 0``;  ``e_{t+1} = clip(e_t - lr * 2 * ((m + e_t) - v), -clip_db, clip_db)``.
+
+    Vectorised over windows *and* iterations.  With ``d = v - m`` and
+    ``r = 1 - 2 * lr``, the unclipped recursion is ``e_t = (1 - r**t) * d``.  For
+    ``0 < 2 * lr <= 1`` it approaches ``d`` monotonically from 0, so once it reaches
+    a clip bound it stays there: ``e_t = sign(d) * min(clip_db, (1 - r**t) * |d|)``
+    exactly.  Then ``loss_t = mean((|d| - min(clip_db, a_t |d|))**2)`` with
+    ``a_t = 1 - r**t``; sorting ``|d|`` once and taking prefix sums of ``|d|`` and
+    ``d**2`` gives every ``loss_t`` in ``O(log n)``.  For ``2 * lr > 1`` (the
+    recursion overshoots) the iterations are run one by one, still over all windows.
+
+    Parameters
+    ----------
+    m, v : np.ndarray [shape=(..., n_points, n_frames)]
+        Mixture and vocal fingerprints in dB.
+    num_iterations : int >= 1
+    learning_rate : float > 0
+    clip_db : float > 0
+
+    Returns
+    -------
+    EQResult
+    """
+    m = np.asarray(m, dtype=np.float64)
+    v = np.asarray(v, dtype=np.float64)
+    d = v - m
+    r = 1.0 - 2.0 * learning_rate
+    if not (0.0 <= r < 1.0):
+        return _iterate_db(m, v, num_iterations, clip_db,
+                           lambda e: e - learning_rate * 2.0 * ((m + e) - v))
+    t = np.arange(1, num_iterations + 1, dtype=np.float64)
+    a = 1.0 - r ** t                                   # (iters,)
+    e = np.clip(a[-1] * d, -clip_db, clip_db)
+    x = np.sort(np.abs(d), axis=None)                  # (n,)
+    n = x.size
+    s1 = np.concatenate(([0.0], np.cumsum(x)))
+    s2 = np.concatenate(([0.0], np.cumsum(x * x)))
+    k = np.searchsorted(x, clip_db / a, side="right")  # entries not clipped
+    unclipped = (1.0 - a) ** 2 * s2[k]
+    clipped = (s2[-1] - s2[k]) - 2.0 * clip_db * (s1[-1] - s1[k]) + clip_db ** 2 * (n - k)
+    return EQResult(eq_db=e, loss_curve=(unclipped + clipped) / n)
+
+
+def _iterate_db(m, v, num_iterations, clip_db, step) -> EQResult:
+    """Run ``e <- clip(step(e), +-clip_db)`` from 0, recording the loss after each step."""
+    e = np.zeros_like(m)
+    losses = np.empty(num_iterations)
+    for i in range(num_iterations):
+        e = np.clip(step(e), -clip_db, clip_db)
+        losses[i] = _loss(m, e, v)
+    return EQResult(eq_db=e, loss_curve=losses)
+
+
+def strategy1_linear_gain(m: np.ndarray, v: np.ndarray, *, num_iterations: int,
+                          learning_rate: float, clip_db: float) -> EQResult:
+    """Strategy 1: gradient descent on a linear gain in linear amplitude.
+
+    ``g_0 = 1``; ``g <- clip(g - lr * 2 * M * (g * M - V), 10**(-clip/20), 10**(clip/20))``
+    with ``M, V`` the linear-amplitude fingerprints.  The naive approach, and
+    **unstable**: the gradient scales with amplitude squared, so loud points overshoot
+    and bounce between the clip limits while quiet points (most of a spectrum) never
+    move.  Kept to show why the seed moved to dB space.
+
+    Parameters and returns as :func:`strategy3_db_descent`; ``eq_db = 20 log10 g``.
+    """
+    M = np.power(10.0, m / 20.0)
+    V = np.power(10.0, v / 20.0)
+    lo, hi = 10.0 ** (-clip_db / 20.0), 10.0 ** (clip_db / 20.0)
+    g = np.ones_like(M)
+    losses = np.empty(num_iterations)
+    for i in range(num_iterations):
+        g = np.clip(g - learning_rate * 2.0 * M * (g * M - V), lo, hi)
+        losses[i] = _loss(m, 20.0 * np.log10(g), v)
+    return EQResult(eq_db=20.0 * np.log10(g), loss_curve=losses)
+
+
+def strategy2_direct_ratio(m: np.ndarray, v: np.ndarray, *, num_iterations: int,
+                           learning_rate: float, clip_db: float) -> EQResult:
+    """Strategy 2: the direct ratio ``V / M``, clipped -- no iterations.
+
+    ``e = clip(v - m, +-clip_db)``: the fixed point Strategy 3 converges to.  Stable
+    (no step size), but brittle: where ``M`` is at the ``amin``/top-dB floor the ratio
+    is noise, and it fits the target view exactly without regard to how that view's
+    EQ maps back to the spectrum.  The loss curve is constant (one value per
+    "iteration", for plotting beside the others); ``learning_rate`` is unused.
+    """
+    e = np.clip(np.asarray(v, dtype=np.float64) - m, -clip_db, clip_db)
+    return EQResult(eq_db=e, loss_curve=np.full(num_iterations, _loss(m, e, v)))
+
+
+def strategy4_linear_loss(m: np.ndarray, v: np.ndarray, *, num_iterations: int,
+                          learning_rate: float, clip_db: float) -> EQResult:
+    """Strategy 4: a dB-parameterised gain fitted to a linear-amplitude loss.
+
+    ``e`` in dB, ``g = 10**(e/20)``, loss ``mean((g * Mn - Vn)**2)`` with ``Mn, Vn`` the
+    linear fingerprints divided by each window's mixture peak (so the step size does
+    not depend on the recording level); ``e <- clip(e - lr * dL/de)``.  Stable, but
+    the gradient weights points by their amplitude: loud partials are fitted, quiet
+    points barely move within 100 iterations of lr 0.01 -- slow, loud-biased.
+    """
+    M = np.power(10.0, m / 20.0)
+    V = np.power(10.0, v / 20.0)
+    peak = np.max(M, axis=-2, keepdims=True)
+    Mn, Vn = M / peak, V / peak
+    scale = np.log(10.0) / 20.0
+
+    def step(e):
+        g = np.power(10.0, e / 20.0)
+        return e - learning_rate * 2.0 * (g * Mn - Vn) * Mn * g * scale
+
+    return _iterate_db(m, v, num_iterations, clip_db, step)
+
+
+_STRATEGIES = {
+    1: strategy1_linear_gain,
+    2: strategy2_direct_ratio,
+    3: strategy3_db_descent,
+    4: strategy4_linear_loss,
+}
+
+
+def optimise_eq(m: np.ndarray, v: np.ndarray, *, config: Config) -> EQResult:
+    """Fit the EQ with ``config.strategy`` and the config's iterations, rate and clip.
+
+    Parameters
+    ----------
+    m, v : np.ndarray [shape=(..., n_points, n_frames)]
+        Working-mixture and vocal fingerprints in dB.
+    config : Config
+
+    Returns
+    -------
+    EQResult
+    """
+    fn = _STRATEGIES[config.strategy]
+    return fn(m, v, num_iterations=config.num_iterations,
+              learning_rate=config.learning_rate, clip_db=config.clip_db)
