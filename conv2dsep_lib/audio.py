@@ -17,13 +17,13 @@ Decisions (the seed loaded with ``librosa.load(..., sr=22050, duration=4.7)``):
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Union
 
 import numpy as np
 
+from .atomic import atomic_path
 from .errors import ParameterError
 
 __all__ = [
@@ -297,16 +297,8 @@ def write_wav(path: PathLike, y: np.ndarray, sr: int, *, subtype: str = "FLOAT")
     import soundfile as sf
 
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     y = np.asarray(y, dtype=np.float32)
     data = y.T if y.ndim == 2 else y
-    fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         sf.write(tmp, data, int(sr), subtype=subtype, format="WAV")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
     return path

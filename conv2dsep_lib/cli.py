@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import importlib
 import sys
 from pathlib import Path
 from typing import List, Optional, Sequence
@@ -19,16 +18,10 @@ from typing import List, Optional, Sequence
 from .config import GREEDY_SCORES, MAX_SLICES, Config
 from .errors import ParameterError
 
-__all__ = ["main", "build_parser", "config_from_args", "resolve_input"]
+__all__ = ["main", "build_parser", "config_from_args", "load_input_from_args"]
 
 PROG = "conv2dsep"
-MIXTURE_NAME = "stereo_mixture.wav"
-VOCAL_NAME = "isolated_vocal.wav"
-DEFAULT_DATA_DIR = Path("data/rtg/100-window")
-DEFAULT_DEMO_ROOT = Path("data/demo")
-
-#: Subcommands contributed by other modules: (module, function adding the parser).
-EXTRA_COMMANDS: Sequence[str] = ()
+from .inputs import MIXTURE_NAME, VOCAL_NAME
 
 
 class _Parser(argparse.ArgumentParser):
@@ -80,36 +73,20 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--vocal", type=Path, help="isolated vocal audio file (with --mixture)")
     group.add_argument("--offset", type=float, default=0.0, help="excerpt start in seconds (default 0)")
     group.add_argument("--pad", action="store_true", help="zero-pad a clip shorter than the excerpt")
+    group.add_argument("--musdb", type=Path, metavar="ROOT",
+                       help="MUSDB18 root (train/, test/): HQ wav folders, or .stem.mp4 via musdb + ffmpeg")
+    group.add_argument("--track", metavar="NAME", help="MUSDB18 track name (with --musdb)")
+    group.add_argument("--subset", choices=("train", "test"), default="test",
+                       help="MUSDB18 subset (default test)")
 
 
-def resolve_input(args: argparse.Namespace):
-    """Return ``(mixture_path, vocal_path)`` from the input arguments.
+def load_input_from_args(args: argparse.Namespace, config: Config):
+    """Load the input chosen by the input arguments (see :mod:`conv2dsep_lib.inputs`)."""
+    from .inputs import load_input
 
-    ``--mixture`` and ``--vocal`` go together; ``--data-dir`` must hold both
-    standard names; with neither, ``data/rtg/100-window/`` if it holds them, else the
-    demo song (synthesised on first use).
-    """
-    if (args.mixture is None) != (args.vocal is None):
-        given = "--mixture" if args.mixture is not None else "--vocal"
-        raise ParameterError(f"{given} was given alone: allowed --mixture and --vocal together, or --data-dir")
-    if args.mixture is not None:
-        if args.data_dir is not None:
-            raise ParameterError("--data-dir and --mixture/--vocal were both given: allowed one of them")
-        return args.mixture, args.vocal
-    if args.data_dir is not None:
-        d = Path(args.data_dir)
-        if not d.is_dir():
-            raise ParameterError(f"--data-dir {str(d)!r} is not a folder")
-        for name in (MIXTURE_NAME, VOCAL_NAME):
-            if not (d / name).is_file():
-                raise ParameterError(f"--data-dir {str(d)!r} has no {name}: it must hold {MIXTURE_NAME} and {VOCAL_NAME}")
-        return d / MIXTURE_NAME, d / VOCAL_NAME
-    if (DEFAULT_DATA_DIR / MIXTURE_NAME).is_file() and (DEFAULT_DATA_DIR / VOCAL_NAME).is_file():
-        return DEFAULT_DATA_DIR / MIXTURE_NAME, DEFAULT_DATA_DIR / VOCAL_NAME
-    from .demo import ensure_demo_song
-
-    d = ensure_demo_song(DEFAULT_DEMO_ROOT)
-    return d / MIXTURE_NAME, d / VOCAL_NAME
+    return load_input(config=config, data_dir=args.data_dir, mixture=args.mixture, vocal=args.vocal,
+                      musdb=getattr(args, "musdb", None), track=getattr(args, "track", None),
+                      subset=getattr(args, "subset", "test"), offset=args.offset, pad=args.pad)
 
 
 def _check_out(out: Path) -> Path:
@@ -150,16 +127,13 @@ def _print_summary(record: dict, folder: Path) -> None:
 
 def cmd_experiment(args: argparse.Namespace) -> int:
     """``progressive`` and ``best``."""
-    from .audio import load_pair
     from .config import check_n_slices
     from .pipeline import run_experiment, write_outputs
 
     config = config_from_args(args)
     n_slices = check_n_slices(args.slices)
     out = _check_out(args.out)
-    mixture_path, vocal_path = resolve_input(args)
-    pair = load_pair(mixture_path, vocal_path, sr=config.sr, duration=config.duration,
-                     offset=args.offset, pad=args.pad)
+    pair = load_input_from_args(args, config)
     greedy = args.command == "best"
     exp = run_experiment(pair, config=config, n_slices=n_slices, greedy=greedy,
                          baselines=not args.no_baselines, bss=not args.no_bss,
@@ -188,8 +162,105 @@ def _add_experiment_parser(sub, name: str, help_: str) -> None:
     p.set_defaults(func=cmd_experiment)
 
 
+# ------------------------------------------------------------------ prepare
+def _offset_value(text: str):
+    """``--offset`` of ``prepare``: seconds >= 0 or ``auto``."""
+    if text == "auto":
+        return "auto"
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (value >= 0 and value != float("inf")):
+        raise argparse.ArgumentTypeError(f"invalid value {text!r}: allowed a number of seconds >= 0 or 'auto'")
+    return value
+
+
+def cmd_prepare(args: argparse.Namespace) -> int:
+    """``prepare``: standardise source pairs (a folder, MUSDB18 or the demo set).
+
+    Exit code 0 when every pair was prepared or unchanged, 1 when some pair was
+    skipped (each named on stderr), 2 for a user error.
+    """
+    from . import data
+
+    config = config_from_args(args)
+    if args.demo:
+        given = [flag for flag, value in (("--source", args.source), ("--dest", args.dest),
+                                          ("--musdb", args.musdb), ("--track", args.track),
+                                          ("--offset", args.offset)) if value is not None]
+        if given or args.align:
+            raise ParameterError(f"--demo was given with {', '.join(given + ['--align'] * args.align)}: "
+                                 "allowed --demo alone (with --force, --sr, --duration); it writes data/demo/")
+        result = data.build_demo_set(data.DEFAULT_DEMO_ROOT, config=config, force=args.force)
+    elif args.musdb is not None:
+        if args.source is not None:
+            raise ParameterError("--source and --musdb were both given: allowed one of them")
+        result = data.prepare_musdb(args.musdb, args.dest, subset=args.subset, tracks=args.track,
+                                    config=config, offset="auto" if args.offset is None else args.offset,
+                                    align=args.align, force=args.force)
+    else:
+        if args.track is not None:
+            raise ParameterError("--track was given without --musdb ROOT: allowed only with --musdb")
+        result = data.prepare(data.DEFAULT_SOURCE if args.source is None else args.source,
+                              data.DEFAULT_DEST if args.dest is None else args.dest, config=config,
+                              offset=0.0 if args.offset is None else args.offset,
+                              align=args.align, force=args.force)
+    for r in result.pairs:
+        if r.skipped:
+            print(f"{PROG}: skipped {r.name}: {r.reason}", file=sys.stderr)
+            continue
+        for w in r.warnings:
+            print(f"{PROG}: warning: {r.name}: {w}", file=sys.stderr)
+        if not args.quiet:
+            ex, lag = r.manifest["excerpt"], r.manifest["lag"]
+            print(f"{r.status:<11} {r.name} -> {r.folder}  (excerpt {ex['offset']:g} s + {ex['duration']:g} s, "
+                  f"lag {lag['measured_ms']:+.2f} ms{', aligned' if lag['aligned'] else ''})")
+    if not args.quiet:
+        counts = {s: sum(r.status == s for r in result.pairs)
+                  for s in ("written", "overwritten", "unchanged", "skipped")}
+        print(", ".join(f"{n} {s}" for s, n in counts.items()) + f" -> {result.dest}")
+    return result.exit_code
+
+
+def _add_prepare_parser(sub) -> None:
+    help_ = "Standardise source pairs into the rtg layout (mixture, vocal, instrumental + manifest.json)."
+    p = sub.add_parser(
+        "prepare", help=help_,
+        description=help_ + " Reads <name>_100-full.<ext> (mixture) + <name>_100-stem.<ext> (vocal) "
+                            "pairs; never modifies the source. Exit code 0: all prepared or unchanged; "
+                            "1: some pairs skipped (named on stderr); 2: user error.")
+    p.add_argument("--source", type=Path, default=None,
+                   help="folder of source pairs (default data/process/100-window/)")
+    p.add_argument("--dest", type=Path, default=None,
+                   help="output folder (default data/rtg/100-window/; with --musdb data/rtg/musdb18/SUBSET/); "
+                        "one pair is written directly into it, several into DEST/NAME/")
+    p.add_argument("--offset", type=_offset_value, default=None, metavar="S|auto",
+                   help="excerpt start in seconds, or 'auto' = the window with the most vocal energy "
+                        "(default 0; with --musdb auto)")
+    p.add_argument("--align", action="store_true",
+                   help="shift a lagging vocal into place (otherwise a lag above 5 ms skips the pair)")
+    p.add_argument("--force", action="store_true", help="overwrite existing outputs that differ")
+    p.add_argument("--demo", action="store_true",
+                   help="synthesise the demo songs as source files in data/demo/process/100-window/ "
+                        "and prepare them into data/demo/rtg/100-window/<name>/")
+    p.add_argument("--musdb", type=Path, metavar="ROOT",
+                   help="prepare MUSDB18 tracks (HQ wav folders, or .stem.mp4 via musdb + ffmpeg)")
+    p.add_argument("--subset", choices=("train", "test"), default="test", help="MUSDB18 subset (default test)")
+    p.add_argument("--track", action="append", metavar="NAME",
+                   help="with --musdb: only this track (repeatable; default all tracks of the subset)")
+    p.add_argument("--quiet", action="store_true", help="print only warnings and skipped pairs")
+    defaults = Config()
+    group = p.add_argument_group("excerpt settings")
+    group.add_argument("--sr", dest="cfg_sr", type=int, default=None, metavar="INT",
+                       help=f"sample rate of the written files (default {defaults.sr})")
+    group.add_argument("--duration", dest="cfg_duration", type=float, default=None, metavar="FLOAT",
+                       help=f"excerpt length in seconds (default {defaults.duration})")
+    p.set_defaults(func=cmd_prepare)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The full parser (core commands plus :data:`EXTRA_COMMANDS`)."""
+    """The full parser: one ``_add_*_parser`` per subcommand."""
     from . import __version__
 
     parser = _Parser(prog=PROG, description="Conv2D spectral fingerprinting workbook: ORACLE vocal "
@@ -198,9 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     _add_experiment_parser(sub, "progressive", "Progressive 1..N slices (the seed's sanity_check_progressive).")
     _add_experiment_parser(sub, "best", "Progressive 1..N plus the greedy slice order (the seed's best.py).")
-    for entry in EXTRA_COMMANDS:
-        module, func = entry.split(":")
-        getattr(importlib.import_module(module, __package__), func)(sub)
+    _add_prepare_parser(sub)
     return parser
 
 

@@ -16,6 +16,7 @@ adds reconstruction, metrics and outputs.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -65,18 +66,27 @@ class StepResult:
     ----------
     view : int
         The slice applied (1..18).
-    magnitude : np.ndarray [shape=(n_bins, n_frames)]
-        The working magnitude after the step.
     eq_db : np.ndarray [shape=(n_points, n_frames)]
         The fitted EQ.
     loss_curve : np.ndarray [shape=(num_iterations,)]
         Loss after every iteration (dB^2).
+    working_db : np.ndarray [shape=(n_bins, n_frames)]
+        ``dB(W)`` of the magnitude the step started from.
+    magnitude : np.ndarray [shape=(n_bins, n_frames)]
+        The working magnitude after the step, ``db_to_amplitude(dB(W) + E)``,
+        computed on first access (a greedy candidate that is not chosen never needs
+        it).
     """
 
     view: int
-    magnitude: np.ndarray
     eq_db: np.ndarray
     loss_curve: np.ndarray
+    working_db: np.ndarray
+
+    @cached_property
+    def magnitude(self) -> np.ndarray:
+        E = expand_points(self.eq_db, n_bins=self.working_db.shape[-2])
+        return from_db(self.working_db + E)
 
     @property
     def loss(self) -> float:
@@ -116,9 +126,8 @@ def slice_step(working_mag: np.ndarray, view: int, targets: TargetFingerprints, 
     fit = optimise_eq(m, targets[view], config=config)
     if working_db is None:
         working_db = to_db(working_mag, amin=config.amin, top_db=config.top_db, axis=(-2, -1))
-    E = expand_points(fit.eq_db, n_bins=working_mag.shape[-2])
-    return StepResult(view=int(view), magnitude=from_db(working_db + E),
-                      eq_db=fit.eq_db, loss_curve=fit.loss_curve)
+    return StepResult(view=int(view), eq_db=fit.eq_db, loss_curve=fit.loss_curve,
+                      working_db=working_db)
 
 
 def run_progressive(mixture_mag: np.ndarray, targets: TargetFingerprints, *,
@@ -218,7 +227,8 @@ def make_scorer(name: str, *, config: Config, targets: TargetFingerprints,
         def score(step: StepResult) -> float:
             est = istft_with_phase(step.magnitude, mixture_stft, config=config,
                                    length=len(vocal))
-            return -si_sdr(vocal, est)
+            value = -si_sdr(vocal, est)
+            return value if np.isfinite(value) or value == np.inf else np.inf  # silent: worst
 
         return score
     if name == "fingerprint":

@@ -57,12 +57,14 @@ class Resampler:
     def down(self, F: np.ndarray) -> np.ndarray:
         """Bins to points along axis -2: [shape=(..., n_bins, T)] -> (..., n_points, T)."""
         lo, w = self.down_lo, self.down_w[:, None]
-        return F[..., lo, :] * (1.0 - w) + F[..., lo + 1, :] * w
+        a = F[..., lo, :]
+        return a + w * (F[..., lo + 1, :] - a)
 
     def up(self, E: np.ndarray) -> np.ndarray:
         """Points to bins along axis -2: [shape=(..., n_points, T)] -> (..., n_bins, T)."""
         lo, w = self.up_lo, self.up_w[:, None]
-        return E[..., lo, :] * (1.0 - w) + E[..., lo + 1, :] * w
+        a = E[..., lo, :]
+        return a + w * (E[..., lo + 1, :] - a)
 
 
 def _segments(src: np.ndarray, dst: np.ndarray):

@@ -24,6 +24,7 @@ from typing import Any, Dict, List, Optional
 
 import numpy as np
 
+from .atomic import _umask, atomic_path
 from .audio import AudioPair, write_wav
 from .config import Config, check_n_slices
 from .experiments import (GreedyResult, StepResult, TargetFingerprints, make_scorer,
@@ -331,17 +332,9 @@ def to_jsonable(obj: Any) -> Any:
 def atomic_write_json(path, obj: Any) -> Path:
     """Write JSON atomically (temporary file in the same folder, then rename)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(to_jsonable(obj), fh, indent=2, allow_nan=False)
-            fh.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    text = json.dumps(to_jsonable(obj), indent=2, allow_nan=False) + "\n"
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
     return path
 
 
@@ -393,6 +386,7 @@ def write_outputs(exp: Experiment, out_root, *, arguments: Optional[dict] = None
 
             plotting.save_experiment_figures(exp, record, tmp)
         atomic_write_json(tmp / "results.json", record)
+        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it owner-only
         if final.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".old", dir=out_root))
             os.replace(final, old / final.name)

@@ -142,10 +142,10 @@ def plot_spectrogram_comparison(exp, record: dict) -> Figure:
     ref = float(np.max(mix_mag))
     fig = Figure(figsize=(14, 3.8))
     axes = fig.subplots(1, 4, sharey=True)
-    panels = [(mix_mag, "mixture"), (voc_mag, "target vocal (true stem)"),
-              (best_mag, f"extracted ({best}, loss {cands[best]:.3f}"
-                         + (f", SI-SDR {si:.1f} dB)" if si is not None else ")")),
-              (np.abs(mix_mag - best_mag), "residual |mixture| - |extracted|")]
+    panels = [(mix_mag, "mixture"), (voc_mag, "target vocal\n(true stem)"),
+              (best_mag, f"extracted, lowest loss ({best})\nloss {cands[best]:.3f} dB$^2$"
+                         + (f", SI-SDR {si:.1f} dB" if si is not None else "")),
+              (np.abs(mix_mag - best_mag), "residual\n|mixture - extracted|")]
     im = None
     for ax, (mag, title) in zip(axes, panels):
         im = plot_spectrogram(ax, mag, sr=cfg.sr, hop_length=cfg.hop_length, title=title, ref=ref)
@@ -279,3 +279,445 @@ def save_experiment_figures(exp, record: dict, folder) -> Dict[str, Path]:
         "loss_vs_si_sdr.png": plot_loss_vs_si_sdr(record),
     }
     return {name: save_figure(fig, folder / name) for name, fig in figs.items()}
+
+
+# ------------------------------------------------------------------ notebook figures
+# Figures of the numbered notebooks and the explorers in :mod:`conv2dsep_lib.widgets`.
+__all__ += [
+    "plot_waveforms",
+    "plot_signal_spectrograms",
+    "plot_views_pair",
+    "plot_fingerprints_window",
+    "plot_slice_window",
+    "plot_slice_step",
+    "plot_strategy_comparison",
+    "plot_greedy_candidates",
+    "plot_results_summary",
+]
+
+
+def plot_waveforms(signals: Dict[str, np.ndarray], *, sr: int, title: str = "") -> Figure:
+    """Waveforms, one row per signal, on shared axes.
+
+    Parameters
+    ----------
+    signals : dict of str -> np.ndarray [shape=(n,)]
+        E.g. ``{"mixture": ..., "vocal": ..., "instrumental": ...}``.
+    sr : int
+    title : str
+    """
+    n = len(signals)
+    fig = Figure(figsize=(12, 1.5 * n + 0.7))
+    axes = np.atleast_1d(fig.subplots(n, 1, sharex=True, sharey=True))
+    for ax, (name, y) in zip(axes, signals.items()):
+        y = np.asarray(y, dtype=np.float64)
+        ax.plot(np.arange(len(y)) / sr, y, lw=0.4, color="tab:blue")
+        ax.set_ylabel(name, fontsize=8)
+        ax.grid(alpha=0.3)
+    axes[-1].set_xlabel("time (s)")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_signal_spectrograms(signals: Dict[str, np.ndarray], *, config, title: str = "",
+                             vmin: float = -80.0) -> Figure:
+    """Magnitude spectrograms of several signals side by side, one colour scale.
+
+    Every panel is in dB relative to the first signal's peak (usually the mixture), so
+    levels compare across panels.
+
+    Parameters
+    ----------
+    signals : dict of str -> np.ndarray [shape=(n,)]
+    config : Config
+        STFT settings.
+    title : str
+    vmin : float
+        Lowest dB shown.
+    """
+    from .transforms import stft
+
+    mags = {name: np.abs(stft(y, config=config)) for name, y in signals.items()}
+    ref = float(np.max(next(iter(mags.values())))) if mags else 1.0
+    fig = Figure(figsize=(3.6 * len(mags) + 1.2, 3.6))
+    axes = np.atleast_1d(fig.subplots(1, len(mags), sharey=True))
+    im = None
+    for ax, (name, mag) in zip(axes, mags.items()):
+        im = plot_spectrogram(ax, mag, sr=config.sr, hop_length=config.hop_length, title=name,
+                              ref=ref, vmin=vmin)
+    for ax in axes[1:]:
+        ax.set_ylabel("")
+    fig.colorbar(im, ax=list(axes), label=f"dB re {next(iter(mags))} peak", shrink=0.9)
+    fig.suptitle(title)
+    return fig
+
+
+def plot_views_pair(S_mix: np.ndarray, S_voc: np.ndarray, *, sr: int, hop_length: int,
+                    views: Sequence[int] = None, vmin: float = -80.0, title: str = "") -> Figure:
+    """Every view of the mixture beside the same view of the vocal.
+
+    Three (mixture, vocal) pairs per row; both panels of a pair are in dB relative to
+    the larger of the two views' peaks, so the vocal's share of each view shows.
+
+    Parameters
+    ----------
+    S_mix, S_voc : np.ndarray [shape=(n_bins, n_frames)]
+        Magnitudes of mixture and vocal.
+    sr, hop_length : int
+    views : sequence of int, optional
+        Default all 19.
+    """
+    from .views import apply_view
+
+    views = list(range(len(VIEWS))) if views is None else list(views)
+    per_row = 3
+    rows = int(np.ceil(len(views) / per_row))
+    fig = Figure(figsize=(2.7 * 2 * per_row, 1.9 * rows + 0.8))
+    axes = np.atleast_2d(fig.subplots(rows, 2 * per_row, sharex=True, sharey=True))
+    im = None
+    for i, k in enumerate(views):
+        Fm, Fv = apply_view(S_mix, k), apply_view(S_voc, k)
+        ref = max(float(np.max(Fm)), float(np.max(Fv)), 1e-10)
+        r, c = divmod(i, per_row)
+        for ax, F, who in ((axes[r, 2 * c], Fm, "mix"), (axes[r, 2 * c + 1], Fv, "vocal")):
+            im = plot_spectrogram(ax, F, sr=sr, hop_length=hop_length,
+                                  title=f"{_short(VIEW_NAMES[k])} - {who}", vmin=vmin, ref=ref)
+            ax.title.set_fontsize(7)
+            ax.set_xlabel("")
+            ax.set_ylabel("")
+            ax.tick_params(labelsize=6)
+    for j in range(len(views), rows * per_row):
+        r, c = divmod(j, per_row)
+        axes[r, 2 * c].axis("off")
+        axes[r, 2 * c + 1].axis("off")
+    fig.supxlabel("time (s)", fontsize=8)
+    fig.supylabel("frequency (kHz)", fontsize=8)
+    fig.suptitle(title or "All 19 views: mixture | vocal (dB re the pair's peak)")
+    fig.tight_layout()
+    if im is not None:
+        fig.colorbar(im, ax=axes.ravel().tolist(), shrink=0.5, label="dB", pad=0.01)
+    return fig
+
+
+def plot_fingerprints_window(S_mix: np.ndarray, S_voc: np.ndarray, *, window: int, config,
+                             views: Sequence[int] = None, title: str = "") -> Figure:
+    """The ``n_points``-point dB fingerprints of one window, mixture vs vocal, per view.
+
+    Parameters
+    ----------
+    S_mix, S_voc : np.ndarray [shape=(n_bins, n_frames)]
+    window : int
+        Window (STFT frame) index.
+    config : Config
+    views : sequence of int, optional
+        Default all 19.
+    """
+    from .errors import ParameterError
+    from .fingerprint import fingerprint_db
+
+    n_frames = S_mix.shape[-1]
+    if not 0 <= int(window) < n_frames:
+        raise ParameterError(f"window={window!r} is out of range: allowed 0..{n_frames - 1}")
+    views = list(range(len(VIEWS))) if views is None else list(views)
+    cols = 5
+    rows = int(np.ceil(len(views) / cols))
+    fig = Figure(figsize=(3.1 * cols, 2.1 * rows + 0.8))
+    axes = np.atleast_1d(fig.subplots(rows, cols, sharex=True)).ravel()
+    freqs = np.linspace(0.0, config.sr / 2 / 1000, config.n_points)
+    for ax, k in zip(axes, views):
+        m = fingerprint_db(S_mix[:, window:window + 1], k, config=config)[:, 0]
+        v = fingerprint_db(S_voc[:, window:window + 1], k, config=config)[:, 0]
+        ax.plot(freqs, m, lw=0.7, color="0.35", label="mixture")
+        ax.plot(freqs, v, lw=0.7, color="tab:red", label="vocal")
+        ax.set_title(_short(VIEW_NAMES[k]), fontsize=7)
+        ax.tick_params(labelsize=6)
+        ax.grid(alpha=0.3)
+    for ax in axes[len(views):]:
+        ax.axis("off")
+    axes[0].legend(fontsize=6)
+    fig.supxlabel(f"frequency (kHz), {config.n_points} points", fontsize=8)
+    fig.supylabel("fingerprint (dB)", fontsize=8)
+    fig.suptitle(title or f"{config.n_points}-point fingerprints of window {window}: "
+                          "mixture vs vocal, every view")
+    fig.tight_layout()
+    return fig
+
+
+def plot_slice_window(S_mix: np.ndarray, S_voc: np.ndarray, *, view: int, window: int, config,
+                      db_range=(-80.0, 0.0), title: str = "") -> Figure:
+    """The slice explorer's picture for one view and one window.
+
+    Panels: the view of the mixture and of the vocal (dB re the mixture view's peak,
+    shown over *db_range*, the window marked), the view's kernel, and the window's
+    ``n_points``-point dB fingerprints of both.
+
+    Parameters
+    ----------
+    S_mix, S_voc : np.ndarray [shape=(n_bins, n_frames)]
+    view : int
+        0..18.
+    window : int
+        0..n_frames-1.
+    config : Config
+    db_range : (float, float)
+        Colour range in dB.
+    """
+    from .errors import ParameterError
+    from .fingerprint import fingerprint_db
+    from .views import apply_view, get_view
+
+    v = get_view(view)
+    n_frames = S_mix.shape[-1]
+    if not 0 <= int(window) < n_frames:
+        raise ParameterError(f"window={window!r} is out of range: allowed 0..{n_frames - 1}")
+    lo, hi = (float(x) for x in db_range)
+    if not lo < hi:
+        raise ParameterError(f"db_range={tuple(db_range)!r} is empty: allowed (low, high) with low < high")
+    Fm, Fv = apply_view(S_mix, v), apply_view(S_voc, v)
+    ref = max(float(np.max(Fm)), 1e-10)
+    fig = Figure(figsize=(15, 3.9))
+    gs = fig.add_gridspec(1, 4, width_ratios=[1.0, 1.0, 0.55, 1.25])
+    ax_m = fig.add_subplot(gs[0])
+    ax_v = fig.add_subplot(gs[1], sharey=ax_m)
+    ax_k = fig.add_subplot(gs[2])
+    ax_f = fig.add_subplot(gs[3])
+    t_win = window * config.hop_length / config.sr
+    im = None
+    for ax, F, who in ((ax_m, Fm, "mixture"), (ax_v, Fv, "vocal")):
+        im = plot_spectrogram(ax, F, sr=config.sr, hop_length=config.hop_length,
+                              title=f"{v.name}: {who}", vmin=lo, vmax=hi, ref=ref)
+        ax.axvline(t_win, color="cyan", lw=1.0)
+    ax_v.set_ylabel("")
+    fig.colorbar(im, ax=[ax_m, ax_v], label="dB re mixture view peak", shrink=0.85, pad=0.02)
+    k = v.display_kernel
+    lim = float(np.max(np.abs(k))) or 1.0
+    ax_k.imshow(k, origin="lower", cmap="coolwarm", vmin=-lim, vmax=lim, aspect="auto",
+                interpolation="nearest")
+    ax_k.set_title(f"kernel {k.shape[0]}x{k.shape[1]}\n{v.responds_to}", fontsize=8)
+    ax_k.set_xlabel("time offset", fontsize=7)
+    ax_k.set_ylabel("frequency offset", fontsize=7)
+    ax_k.tick_params(labelsize=6)
+    freqs = np.linspace(0.0, config.sr / 2 / 1000, config.n_points)
+    m = fingerprint_db(S_mix[:, window:window + 1], v, config=config)[:, 0]
+    s = fingerprint_db(S_voc[:, window:window + 1], v, config=config)[:, 0]
+    ax_f.plot(freqs, m, lw=0.8, color="0.35", label="mixture")
+    ax_f.plot(freqs, s, lw=0.8, color="tab:red", label="vocal")
+    ax_f.set_xlabel(f"frequency (kHz), {config.n_points} points")
+    ax_f.set_ylabel("fingerprint (dB)")
+    ax_f.set_title(f"window {window} (t = {t_win:.2f} s): mean |mix - vocal| = "
+                   f"{float(np.mean(np.abs(m - s))):.1f} dB", fontsize=9)
+    ax_f.grid(alpha=0.3)
+    ax_f.legend(fontsize=7)
+    fig.suptitle(title or f"Slice explorer: view {v.index} ({v.name}), window {window}")
+    fig.subplots_adjust(left=0.05, right=0.98, bottom=0.15, top=0.8, wspace=0.35)
+    return fig
+
+
+def plot_slice_step(m_db: np.ndarray, v_db: np.ndarray, step, *, window: int, clip_db: float,
+                    after_db: Optional[np.ndarray] = None, magnitudes=None, config=None,
+                    title: str = "") -> Figure:
+    """One slice optimised: loss curve, EQ curves as an image, fingerprints before/after.
+
+    Parameters
+    ----------
+    m_db, v_db : np.ndarray [shape=(n_points, n_frames)]
+        The working mixture's and the vocal's dB fingerprints in the slice's view.
+    step : StepResult or EQResult
+        Has ``eq_db`` [shape=(n_points, n_frames)] and ``loss_curve``.
+    window : int
+        The window whose fingerprints are drawn.
+    clip_db : float
+        The EQ clip (colour range of the EQ image).
+    after_db : np.ndarray [shape=(n_points, n_frames)], optional
+        The fingerprint of the working magnitude *after* the step (re-measured: it
+        differs from ``m + e`` because the EQ is interpolated back to the bins).
+    magnitudes : (np.ndarray, np.ndarray), optional
+        ``(before, after)`` magnitudes [shape=(n_bins, n_frames)]: adds a row with
+        both spectrograms (needs *config*).
+    config : Config, optional
+    title : str
+    """
+    from .errors import ParameterError
+
+    n_points, n_frames = m_db.shape
+    if not 0 <= int(window) < n_frames:
+        raise ParameterError(f"window={window!r} is out of range: allowed 0..{n_frames - 1}")
+    rows = 2 if magnitudes is not None else 1
+    fig = Figure(figsize=(15, 4.0 * rows))
+    axes = np.atleast_2d(fig.subplots(rows, 3))
+    ax_l, ax_e, ax_f = axes[0]
+    curve = np.asarray(step.loss_curve, dtype=np.float64)
+    ax_l.semilogy(np.arange(1, len(curve) + 1), np.maximum(curve, 1e-12), color="tab:blue")
+    ax_l.set_xlabel("iteration")
+    ax_l.set_ylabel("loss mean((m+e-v)$^2$) (dB$^2$)")
+    ax_l.set_title(f"loss {curve[0]:.3f} -> {curve[-1]:.4f} dB$^2$", fontsize=9)
+    ax_l.grid(alpha=0.3, which="both")
+    im = ax_e.imshow(step.eq_db, origin="lower", aspect="auto", cmap="coolwarm",
+                     vmin=-clip_db, vmax=clip_db, interpolation="nearest")
+    ax_e.axvline(window, color="k", lw=0.6, ls="--")
+    ax_e.set_xlabel("window")
+    ax_e.set_ylabel("fingerprint point")
+    ax_e.set_title(f"EQ curves e (dB), clipped to +-{clip_db:g}", fontsize=9)
+    fig.colorbar(im, ax=ax_e, label="dB")
+    pts = np.arange(n_points)
+    ax_f.plot(pts, m_db[:, window], lw=0.8, color="0.55", label="before: m")
+    ax_f.plot(pts, m_db[:, window] + step.eq_db[:, window], lw=0.8, color="tab:blue",
+              label="fitted: m + e")
+    if after_db is not None:
+        ax_f.plot(pts, after_db[:, window], lw=0.8, ls="--", color="tab:green",
+                  label="after (re-measured)")
+    ax_f.plot(pts, v_db[:, window], lw=0.8, color="tab:red", label="target: vocal v")
+    ax_f.set_xlabel("fingerprint point")
+    ax_f.set_ylabel("dB")
+    ax_f.set_title(f"window {window}: before / after", fontsize=9)
+    ax_f.legend(fontsize=7)
+    ax_f.grid(alpha=0.3)
+    if magnitudes is not None:
+        if config is None:
+            raise ParameterError("magnitudes=... needs config=... for the spectrogram axes")
+        before, after = magnitudes
+        ref = float(np.max(before))
+        for ax, mag, name in ((axes[1, 0], before, "working magnitude before"),
+                              (axes[1, 1], after, "after the step")):
+            im2 = plot_spectrogram(ax, mag, sr=config.sr, hop_length=config.hop_length,
+                                   title=name, ref=ref)
+        fig.colorbar(im2, ax=axes[1, 1], label="dB re before peak")
+        diff = 20 * np.log10(np.maximum(after, 1e-10) / np.maximum(before, 1e-10))
+        lim = float(np.nanpercentile(np.abs(diff), 99)) or 1.0
+        n_bins = before.shape[0]
+        im3 = axes[1, 2].imshow(diff, origin="lower", aspect="auto", cmap="coolwarm",
+                                vmin=-lim, vmax=lim,
+                                extent=(0, n_frames * config.hop_length / config.sr,
+                                        0, config.sr / 2 / 1000))
+        axes[1, 2].set_title(f"applied gain E (dB, {n_bins} bins)", fontsize=9)
+        axes[1, 2].set_xlabel("time (s)")
+        fig.colorbar(im3, ax=axes[1, 2], label="dB")
+    fig.suptitle(title or f"One slice optimised -- {ORACLE}")
+    fig.tight_layout()
+    return fig
+
+
+def plot_strategy_comparison(records: Dict[int, dict], *, names: Optional[Dict[int, str]] = None
+                             ) -> Figure:
+    """The gain strategies compared on the same data.
+
+    Parameters
+    ----------
+    records : dict of int -> dict
+        Strategy number -> :func:`conv2dsep_lib.pipeline.results_dict` of a progressive
+        run with that strategy (same input, slices and settings otherwise).
+    names : dict of int -> str, optional
+        Strategy labels (default :data:`conv2dsep_lib.strategies.STRATEGY_NAMES`).
+
+    Panels: the loss during the first slice's iterations, the step loss after each
+    slice, and the SI-SDR of the extraction after k slices.
+    """
+    if names is None:
+        from .strategies import STRATEGY_NAMES as names
+    fig = Figure(figsize=(15, 4.3))
+    ax_c, ax_l, ax_s = fig.subplots(1, 3)
+    for s, rec in records.items():
+        prog = rec["progressive"]
+        label = f"{s}: {names.get(s, '')}"
+        curve = np.asarray(prog[0]["loss_curve"], dtype=np.float64)
+        ax_c.semilogy(np.arange(1, len(curve) + 1), np.maximum(curve, 1e-12), label=label)
+        ks = [p["n_slices"] for p in prog]
+        ax_l.semilogy(ks, np.maximum(prog[-1]["step_losses"], 1e-12), "o-", label=label)
+        si = [np.nan if (p["metrics"] or {}).get("si_sdr") is None else p["metrics"]["si_sdr"]
+              for p in prog]
+        ax_s.plot(ks, si, "o-", label=label)
+    first = next(iter(records.values()))["progressive"]
+    ax_c.set_title(f"loss during slice 1 ({_short(first[0]['sequence'][-1])})", fontsize=9)
+    ax_c.set_xlabel("iteration")
+    ax_c.set_ylabel("loss (dB$^2$)")
+    ax_l.set_title("step loss after each slice", fontsize=9)
+    ax_l.set_xlabel("k (slices 1..k)")
+    ax_l.set_ylabel("step loss (dB$^2$)")
+    ax_s.set_title("SI-SDR of the extraction after k slices", fontsize=9)
+    ax_s.set_xlabel("k (slices 1..k)")
+    ax_s.set_ylabel("SI-SDR (dB)")
+    for ax in (ax_c, ax_l, ax_s):
+        ax.grid(alpha=0.3)
+    ax_s.legend(fontsize=7)
+    fig.suptitle(f"Gain strategies on the same data -- {ORACLE}")
+    fig.tight_layout()
+    return fig
+
+
+def plot_greedy_candidates(record: dict) -> Figure:
+    """The greedy search: every candidate's step loss at every position.
+
+    Rows are positions in the greedy order, columns the slices 1..N; a cell is the
+    step loss of that slice tried from the chosen prefix, the chosen one boxed.
+    """
+    from matplotlib.patches import Rectangle
+
+    g = record["greedy"]
+    names = sorted({n for c in g["candidates"] for n in c}, key=VIEW_NAMES.index)
+    M = np.full((len(g["candidates"]), len(names)), np.nan)
+    for i, cands in enumerate(g["candidates"]):
+        for n, val in cands.items():
+            M[i, names.index(n)] = val["loss"] if val.get("loss") is not None else np.nan
+    fig = Figure(figsize=(max(6.0, 0.75 * len(names) + 3), 0.45 * len(M) + 2.2))
+    ax = fig.subplots()
+    data = np.log10(np.maximum(M, 1e-12))
+    im = ax.imshow(data, cmap="viridis_r", aspect="auto")
+    for i, chosen in enumerate(g["sequence"]):
+        j = names.index(chosen)
+        ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="red", lw=1.8))
+        for jj in range(len(names)):
+            if np.isfinite(M[i, jj]):
+                ax.text(jj, i, f"{M[i, jj]:.2g}", ha="center", va="center", fontsize=6,
+                        color="w" if data[i, jj] > np.nanmean(data) else "k")
+    ax.set_xticks(range(len(names)))
+    ax.set_xticklabels([_short(n) for n in names], rotation=45, ha="right", fontsize=7)
+    ax.set_yticks(range(len(M)))
+    ax.set_yticklabels([f"{i + 1}" for i in range(len(M))], fontsize=7)
+    ax.set_ylabel("position in the greedy order")
+    fig.colorbar(im, ax=ax, label="log10 step loss (dB$^2$)")
+    ax.set_title(f"Greedy search ({g['score']}): candidates' step loss, chosen boxed; best prefix "
+                 f"{g['best_prefix']['n_slices']} -- {ORACLE}", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def plot_results_summary(record: dict) -> Figure:
+    """Every estimate side by side: SI-SDR and SDR bars, the fingerprint loss printed on them.
+
+    Estimates: each k of the original order, the greedy order and its best prefix,
+    and every baseline (floor / oracle / blind).
+    """
+    rows = []
+    for p in record["progressive"]:
+        rows.append((f"k={p['n_slices']}", p["loss"], p["metrics"] or {}, "tab:blue"))
+    if "greedy" in record:
+        g = record["greedy"]
+        rows.append(("greedy (all)", g["loss"], g.get("metrics") or {}, "tab:orange"))
+        rows.append((f"greedy best {g['best_prefix']['n_slices']}", g["best_prefix"]["loss"],
+                     g["best_prefix"].get("metrics") or {}, "tab:red"))
+    kind_color = {"floor": "0.4", "oracle": "tab:green", "blind": "tab:purple"}
+    for name, b in record.get("baselines", {}).items():
+        rows.append((f"{name} ({b.get('kind')})", None, b.get("metrics") or {},
+                     kind_color.get(b.get("kind"), "0.6")))
+    fig = Figure(figsize=(13, 0.32 * len(rows) + 1.8))
+    axes = fig.subplots(1, 2, sharey=True)
+    y = np.arange(len(rows))
+    for ax, key, label in ((axes[0], "si_sdr", "SI-SDR (dB)"), (axes[1], "sdr", "SDR, BSS Eval v4 (dB)")):
+        vals = np.array([np.nan if m.get(key) is None else m[key] for _, _, m, _ in rows])
+        ax.barh(y, np.nan_to_num(vals), color=[c for *_, c in rows])
+        for yi, v, (_, loss, _, _) in zip(y, vals, rows):
+            txt = "n/a" if not np.isfinite(v) else f"{v:.1f}"
+            if loss is not None:
+                txt += f"  (loss {loss:.3g})"
+            ax.annotate(txt, (0 if not np.isfinite(v) else v, yi), xytext=(3, 0),
+                        textcoords="offset points", va="center", fontsize=7)
+        ax.axvline(0, color="k", lw=0.6)
+        ax.set_xlabel(label)
+        ax.grid(axis="x", alpha=0.3)
+    axes[0].set_yticks(y)
+    axes[0].set_yticklabels([r[0] for r in rows], fontsize=8)
+    axes[0].invert_yaxis()
+    fig.suptitle(f"All estimates: separation quality, fingerprint loss in brackets -- {ORACLE}")
+    fig.tight_layout()
+    return fig

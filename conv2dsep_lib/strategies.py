@@ -15,7 +15,7 @@ four makes them comparable (notebook 02).
 
 All windows are processed at once.  Strategy 3 needs no loop over iterations
 either: for ``0 < 2 * lr <= 1`` the clipped recursion has a closed form (see its
-docstring), and the whole loss curve comes from one sort and two prefix sums.
+docstring), and the whole loss curve comes from two cumulative sums.
 """
 
 from __future__ import annotations
@@ -81,8 +81,10 @@ def strategy3_db_descent(m: np.ndarray, v: np.ndarray, *, num_iterations: int,
     ``0 < 2 * lr <= 1`` it approaches ``d`` monotonically from 0, so once it reaches
     a clip bound it stays there: ``e_t = sign(d) * min(clip_db, (1 - r**t) * |d|)``
     exactly.  Then ``loss_t = mean((|d| - min(clip_db, a_t |d|))**2)`` with
-    ``a_t = 1 - r**t``; sorting ``|d|`` once and taking prefix sums of ``|d|`` and
-    ``d**2`` gives every ``loss_t`` in ``O(log n)``.  For ``2 * lr > 1`` (the
+    ``a_t = 1 - r**t``: each point that ever clips (``|d| > clip_db``) switches from
+    the first term to ``(|d| - clip_db)**2`` at one iteration, found by a binary
+    search in ``a``; two cumulative sums over those switch times give every
+    ``loss_t`` without a loop (and without sorting).  For ``2 * lr > 1`` (the
     recursion overshoots) the iterations are run one by one, still over all windows.
 
     Parameters
@@ -104,17 +106,20 @@ def strategy3_db_descent(m: np.ndarray, v: np.ndarray, *, num_iterations: int,
     if not (0.0 <= r < 1.0):
         return _iterate_db(m, v, num_iterations, clip_db,
                            lambda e: e - learning_rate * 2.0 * ((m + e) - v))
-    t = np.arange(1, num_iterations + 1, dtype=np.float64)
-    a = 1.0 - r ** t                                   # (iters,)
+    a = 1.0 - r ** np.arange(1, num_iterations + 1, dtype=np.float64)  # (iters,)
     e = np.clip(a[-1] * d, -clip_db, clip_db)
-    x = np.sort(np.abs(d), axis=None)                  # (n,)
-    n = x.size
-    s1 = np.concatenate(([0.0], np.cumsum(x)))
-    s2 = np.concatenate(([0.0], np.cumsum(x * x)))
-    k = np.searchsorted(x, clip_db / a, side="right")  # entries not clipped
-    unclipped = (1.0 - a) ** 2 * s2[k]
-    clipped = (s2[-1] - s2[k]) - 2.0 * clip_db * (s1[-1] - s1[k]) + clip_db ** 2 * (n - k)
-    return EQResult(eq_db=e, loss_curve=(unclipped + clipped) / n)
+    d2 = d * d
+    n = d.size
+    # Only points with |d| > clip_db are ever clipped; find the first iteration at
+    # which each one is (a_t |d| > clip_db), then sum their two regimes per iteration.
+    big = np.abs(d[np.abs(d) > clip_db])
+    first = np.searchsorted(a, clip_db / big, side="right")          # 0..iters
+    moved_d2 = np.cumsum(np.bincount(first, weights=big * big, minlength=num_iterations + 1))
+    clipped = np.cumsum(np.bincount(first, weights=(big - clip_db) ** 2,
+                                    minlength=num_iterations + 1))
+    unclipped_d2 = float(np.sum(d2)) - moved_d2[:num_iterations]
+    loss = ((1.0 - a) ** 2 * unclipped_d2 + clipped[:num_iterations]) / n
+    return EQResult(eq_db=e, loss_curve=loss)
 
 
 def _iterate_db(m, v, num_iterations, clip_db, step) -> EQResult:

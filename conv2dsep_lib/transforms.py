@@ -87,4 +87,4 @@ def to_db(x: np.ndarray, *, amin: float, top_db: Optional[float], axis=None) -> 
 
 def from_db(x_db: np.ndarray) -> np.ndarray:
     """``librosa.db_to_amplitude(x_db, ref=1.0)``: ``10 ** (x_db / 20)``."""
-    return np.power(10.0, 0.05 * np.asarray(x_db, dtype=np.float64))
+    return np.exp(np.asarray(x_db, dtype=np.float64) * (np.log(10.0) / 20.0))

@@ -1,0 +1,361 @@
+"""Tests of :mod:`conv2dsep_lib.metrics` on seeded synthetic signals."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import textwrap
+import warnings
+
+import numpy as np
+import pytest
+
+from conv2dsep_lib.errors import ParameterError
+from conv2dsep_lib.metrics import (
+    _bss_medians,
+    as_channels_first,
+    as_samples_channels,
+    bss_eval_v4,
+    separation_metrics,
+    si_sdr,
+    si_sdr_improvement,
+)
+
+SR = 8000  # BSS Eval cost grows with the sample count; 8 kHz keeps the tests fast
+
+
+def harmonic(n, sr=SR, f0=220.0, seed=0):
+    """A harmonic tone with a slow vibrato, plus a little noise (seeded)."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n) / sr
+    f = f0 * 2 ** (0.3 / 12 * np.sin(2 * np.pi * 5.0 * t))
+    ph = 2 * np.pi * np.cumsum(f) / sr
+    y = sum(0.5**k * np.sin((k + 1) * ph) for k in range(6))
+    return 0.3 * y + 0.01 * rng.standard_normal(n)
+
+
+def noise(n, seed=1, scale=0.1):
+    return scale * np.random.default_rng(seed).standard_normal(n)
+
+
+def orthogonal_noise(ref, snr_db, seed=2):
+    """Zero-mean noise orthogonal to ``ref`` and to DC, at ``snr_db`` below ``ref``."""
+    r = ref - ref.mean()
+    w = np.random.default_rng(seed).standard_normal(len(ref))
+    basis = np.stack([np.ones_like(r) / np.sqrt(len(r)), r / np.linalg.norm(r)])
+    w = w - basis.T @ (basis @ w)
+    return w * np.linalg.norm(r) / np.linalg.norm(w) * 10 ** (-snr_db / 20)
+
+
+# -------------------------------------------------------------- channel order
+def test_channel_helpers_shapes_and_round_trip():
+    y = np.arange(10.0)
+    assert as_channels_first(y).shape == (1, 10)
+    assert as_samples_channels(y).shape == (10, 1)
+    st = np.stack([y, -y])  # (2, 10) librosa layout
+    assert as_channels_first(st).shape == (2, 10)
+    assert as_channels_first(st.T).shape == (2, 10)
+    assert as_samples_channels(st).shape == (10, 2)
+    np.testing.assert_array_equal(as_channels_first(as_samples_channels(st)), st)
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (2, 3, 4), ()])
+def test_channel_helpers_refuse_ambiguous_or_bad_shapes(shape):
+    with pytest.raises(ParameterError, match=re_escape(str(shape))):
+        as_channels_first(np.zeros(shape))
+
+
+def re_escape(s):
+    import re
+
+    return re.escape(s)
+
+
+# ---------------------------------------------------------------------- SI-SDR
+def test_si_sdr_scaled_copy_is_very_high():
+    ref = harmonic(SR)
+    assert si_sdr(ref, 0.3 * ref) > 100
+    assert si_sdr(ref, -2.0 * ref) > 100  # the gain may be negative too
+    ref32 = ref.astype(np.float32)
+    assert si_sdr(ref32, np.float32(0.3) * ref32) > 100
+    # the cap is -10 log10(eps), so an exact copy is large but finite
+    assert math.isfinite(si_sdr(ref, ref))
+    assert si_sdr(ref, ref, eps=1e-6) == pytest.approx(60.0)
+
+
+@pytest.mark.parametrize("snr_db", [10.0, 0.0, -5.0])
+def test_si_sdr_equals_snr_of_orthogonal_noise(snr_db):
+    ref = harmonic(2 * SR)
+    est = ref + orthogonal_noise(ref, snr_db)
+    assert abs(si_sdr(ref, est) - snr_db) < 0.1
+    # scale invariance
+    assert abs(si_sdr(ref, 7.0 * est) - snr_db) < 0.1
+
+
+def test_si_sdr_symmetric_and_matches_correlation_formula():
+    ref = harmonic(SR)
+    est = ref + noise(SR, scale=0.2) + 0.5  # DC offset: removed by zero-mean
+    rho = np.corrcoef(ref, est)[0, 1]
+    expected = 10 * np.log10(rho**2 / (1 - rho**2))
+    assert si_sdr(ref, est) == pytest.approx(expected, abs=1e-9)
+    assert si_sdr(est, ref) == pytest.approx(si_sdr(ref, est), abs=1e-9)
+    assert si_sdr(ref, est) == pytest.approx(si_sdr(ref, est - 0.5), abs=1e-9)
+
+
+def test_si_sdr_unrelated_signals_is_very_low():
+    assert si_sdr(noise(SR, seed=3), noise(SR, seed=4)) < -20
+
+
+def test_si_sdr_multichannel_flattens_and_accepts_both_layouts():
+    ref = np.stack([harmonic(SR), harmonic(SR, f0=330.0)])
+    est = ref + np.stack([noise(SR, seed=5), noise(SR, seed=6)])
+    # each channel is zero-meaned, then the channels are one concatenated signal
+    def zm(y):
+        return (y - y.mean(axis=1, keepdims=True)).ravel()
+
+    assert si_sdr(ref, est) == pytest.approx(si_sdr(zm(ref), zm(est)), abs=1e-9)
+    assert si_sdr(ref.T, est.T) == pytest.approx(si_sdr(ref, est), abs=1e-12)
+
+
+def test_si_sdr_shape_mismatch_names_both_shapes():
+    with pytest.raises(ParameterError, match=r"\(100,\).*\(99,\)"):
+        si_sdr(np.ones(100), np.ones(99))
+
+
+def test_si_sdr_refuses_nan_and_inf():
+    ref = harmonic(100)
+    bad = ref.copy()
+    bad[7] = np.nan
+    with pytest.raises(ParameterError, match="nan"):
+        si_sdr(ref, bad)
+    bad[7] = np.inf
+    with pytest.raises(ParameterError, match="inf"):
+        si_sdr(bad, ref)
+
+
+@pytest.mark.parametrize("silent", [np.zeros(500), np.full(500, 0.25)])
+def test_si_sdr_silent_reference_is_an_error(silent):
+    with pytest.raises(ParameterError, match="reference is silent: SI-SDR is undefined"):
+        si_sdr(silent, harmonic(500))
+
+
+@pytest.mark.parametrize("silent", [np.zeros(500), np.full(500, -0.1)])
+def test_si_sdr_silent_estimate_is_nan_without_warnings(silent):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert math.isnan(si_sdr(harmonic(500), silent))
+        assert math.isnan(si_sdr_improvement(harmonic(500), silent, harmonic(500) + noise(500)))
+
+
+@pytest.mark.parametrize("eps", [-1e-3, 1.0, float("nan"), "0.1", True])
+def test_si_sdr_refuses_bad_eps(eps):
+    with pytest.raises(ParameterError, match="eps="):
+        si_sdr(harmonic(100), harmonic(100), eps=eps)
+
+
+def test_si_sdr_improvement_is_the_difference():
+    ref = harmonic(SR)
+    mix = ref + noise(SR, scale=0.3)
+    est = ref + noise(SR, scale=0.05, seed=9)
+    assert si_sdr_improvement(ref, est, mix) == pytest.approx(si_sdr(ref, est) - si_sdr(ref, mix))
+
+
+# -------------------------------------------------------------------- BSS Eval
+# museval.evaluate is the ground truth, but ``import museval`` fails without
+# ffmpeg/ffprobe on PATH: museval imports musdb -> stempeg, which only *checks* that
+# the two executables exist (shutil.which) at import time; museval.evaluate never
+# calls them.  So the reference run happens in a subprocess whose PATH starts with a
+# temp dir of tiny do-nothing stand-in scripts named ffmpeg/ffprobe -- unless real
+# ones are installed, in which case PATH is left alone.  Arrays go in and out
+# through .npz files.
+_MUSEVAL_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    import numpy as np
+    import museval
+
+    data = np.load(sys.argv[1])
+    out = {}
+    for case in data["cases"]:
+        sdr, isr, sir, sar = museval.evaluate(
+            data[case + "_ref"], data[case + "_est"],
+            win=int(data["win"]), hop=int(data["win"]), mode="v4",
+        )
+        out.update({case + "_sdr": sdr, case + "_isr": isr,
+                    case + "_sir": sir, case + "_sar": sar})
+    np.savez(sys.argv[2], **out)
+    """
+)
+
+
+def _museval_env(tmp_path):
+    env = dict(os.environ)
+    if shutil.which("ffmpeg") and shutil.which("ffprobe"):
+        return env
+    bindir = tmp_path / "fake-ffmpeg-bin"
+    bindir.mkdir()
+    for tool in ("ffmpeg", "ffprobe"):
+        if os.name == "nt":
+            (bindir / f"{tool}.bat").write_text("@exit /b 0\n")
+        else:
+            path = bindir / tool
+            path.write_text("#!/bin/sh\nexit 0\n")
+            path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    env["PATH"] = str(bindir) + os.pathsep + env.get("PATH", "")
+    return env
+
+
+def _bss_cases():
+    n = int(3.5 * SR)
+    vocal = harmonic(n)
+    acc = noise(n, scale=0.2) + 0.1 * np.sin(2 * np.pi * 110 * np.arange(n) / SR)
+    est_v = vocal + 0.3 * acc
+    est_v[SR : 2 * SR] = 0.0  # one silent window -> NaN in both sources
+    est_a = acc + 0.1 * vocal
+    mono_ref = np.stack([vocal, acc])[:, :, None]
+    mono_est = np.stack([est_v, est_a])[:, :, None]
+    # (museval calls a source silent where its channels *sum* to zero: avoid x, -x)
+    st_ref = np.stack([np.stack([vocal, 0.5 * vocal], -1), np.stack([acc, -0.5 * acc], -1)])
+    st_est = np.stack([np.stack([est_v, 0.4 * est_v + 0.01 * acc], -1),
+                       np.stack([est_a, -0.3 * est_a], -1)])
+    st_est = st_est[:, : n - 300]  # shorter estimates: museval zero-pads them
+    return {"mono": (mono_ref, mono_est), "stereo": (st_ref, st_est)}
+
+
+def test_bss_eval_v4_matches_museval_evaluate(tmp_path):
+    cases = _bss_cases()
+    arrays = {"cases": np.array(list(cases)), "win": np.array(SR)}
+    for name, (ref, est) in cases.items():
+        arrays[name + "_ref"], arrays[name + "_est"] = ref, est
+    infile, outfile = tmp_path / "in.npz", tmp_path / "out.npz"
+    np.savez(infile, **arrays)
+    proc = subprocess.run(
+        [sys.executable, "-c", _MUSEVAL_SCRIPT, str(infile), str(outfile)],
+        env=_museval_env(tmp_path), cwd=str(tmp_path), capture_output=True, text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    expected = np.load(outfile)
+    for name, (ref, est) in cases.items():
+        got = bss_eval_v4(ref, est, sr=SR)
+        for key in ("sdr", "isr", "sir", "sar"):
+            want = expected[f"{name}_{key}"]
+            assert got[key].shape == want.shape == (2, 3)
+            np.testing.assert_allclose(got[key], want, rtol=0, atol=1e-6, equal_nan=True)
+        assert np.isfinite(got["sdr"][:, [0, 2]]).all()
+    mono = bss_eval_v4(*cases["mono"], sr=SR)
+    assert np.isnan(mono["sdr"][:, 1]).all()  # the silent window, both sources
+
+
+def test_bss_eval_v4_errors():
+    ref = np.stack([harmonic(SR), noise(SR)])
+    with pytest.raises(ParameterError, match="estimate source 1 is silent"):
+        bss_eval_v4(ref, np.stack([harmonic(SR), np.zeros(SR)]), sr=SR)
+    with pytest.raises(ParameterError, match="sr=0"):
+        bss_eval_v4(ref, ref, sr=0)
+    with pytest.raises(ParameterError, match="window_s=-1"):
+        bss_eval_v4(ref, ref, sr=SR, window_s=-1)
+    with pytest.raises(ParameterError, match="allowed the same number of sources"):
+        bss_eval_v4(ref, ref[:1], sr=SR)
+    with pytest.raises(ParameterError, match=r"shape \(8000,\)"):
+        bss_eval_v4(ref[0], ref[0], sr=SR)
+
+
+def test_silent_estimate_fallback_reproduces_the_joint_numbers():
+    # A source's criteria depend only on the references and its own estimate, so
+    # evaluating it with every estimate slot holding its own estimate (the fallback
+    # used when another estimate is all zero) gives museval's joint numbers.
+    n = 2 * SR
+    refs = np.stack([harmonic(n), noise(n)])[:, :, None]
+    est0 = harmonic(n) + 0.3 * noise(n, seed=11)
+    joint = bss_eval_v4(refs, np.stack([est0, noise(n, seed=12)])[:, :, None], sr=SR)
+    fallback = _bss_medians(refs, np.stack([est0, np.zeros(n)])[:, :, None], sr=SR)
+    for k, key in enumerate(("sdr", "isr", "sir", "sar")):
+        assert fallback[0, k] == pytest.approx(np.median(joint[key][0]), abs=1e-9)
+    assert np.isnan(fallback[1]).all()
+
+
+# --------------------------------------------------------- separation_metrics
+@pytest.fixture(scope="module")
+def sep_signals():
+    n = int(2.5 * SR)
+    vocal = harmonic(n).astype(np.float32)
+    acc = (noise(n, scale=0.2) + 0.1 * np.sin(2 * np.pi * 110 * np.arange(n) / SR)).astype(np.float32)
+    mixture = vocal + acc
+    estimate = vocal + 0.25 * acc + 0.02 * noise(n, seed=7).astype(np.float32)
+    return vocal, estimate, mixture
+
+
+def test_separation_metrics_keys_are_finite_floats(sep_signals):
+    vocal, estimate, mixture = sep_signals
+    m = separation_metrics(vocal, estimate, mixture, sr=SR)
+    keys = ("si_sdr", "si_sdr_i", "sdr", "sir", "sar", "isr")
+    for key in keys:
+        assert type(m[key]) is float and math.isfinite(m[key]), key
+    assert set(m["accompaniment"]) == {"si_sdr", "sdr", "sir", "sar", "isr"}
+    for key, value in m["accompaniment"].items():
+        assert type(value) is float and math.isfinite(value), key
+    assert m["si_sdr_i"] == pytest.approx(
+        si_sdr(vocal, estimate) - si_sdr(vocal, mixture), abs=1e-9
+    )
+    assert m["accompaniment"]["si_sdr"] == pytest.approx(
+        si_sdr(mixture.astype(float) - vocal, mixture.astype(float) - estimate), abs=1e-9
+    )
+    assert m["si_sdr_i"] > 5 and m["sdr"] > 5
+    json.dumps(m)  # JSON-able
+
+
+def test_separation_metrics_bss_matches_bss_eval_v4_medians(sep_signals):
+    vocal, estimate, mixture = (np.asarray(x, dtype=np.float64) for x in sep_signals)
+    m = separation_metrics(vocal, estimate, mixture, sr=SR)
+    frames = bss_eval_v4(np.stack([vocal, mixture - vocal]),
+                         np.stack([estimate, mixture - estimate]), sr=SR)
+    for key in ("sdr", "sir", "sar", "isr"):
+        assert m[key] == pytest.approx(np.nanmedian(frames[key][0]), abs=1e-9)
+        assert m["accompaniment"][key] == pytest.approx(np.nanmedian(frames[key][1]), abs=1e-9)
+
+
+def test_separation_metrics_without_bss_has_si_sdr_keys_only(sep_signals):
+    m = separation_metrics(*sep_signals, sr=SR, bss=False)
+    assert set(m) == {"si_sdr", "si_sdr_i", "accompaniment"}
+    assert set(m["accompaniment"]) == {"si_sdr"}
+
+
+def test_separation_metrics_mixture_floor_does_not_crash(sep_signals):
+    vocal, _, mixture = sep_signals
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        m = separation_metrics(vocal, mixture, mixture, sr=SR)
+    assert m["si_sdr_i"] == 0.0
+    assert math.isfinite(m["sdr"])  # vocal side still evaluated
+    assert all(math.isnan(v) for v in m["accompaniment"].values())  # zero estimate
+
+
+def test_separation_metrics_all_windows_silent_is_nan_without_warnings(sep_signals):
+    vocal, _, mixture = sep_signals
+    estimate = np.zeros_like(vocal)
+    estimate[-SR // 4 :] = vocal[-SR // 4 :]  # only in the tail, after the last 1 s window
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        m = separation_metrics(vocal, estimate, mixture, sr=SR)
+    assert math.isfinite(m["si_sdr"])
+    assert all(math.isnan(m[k]) for k in ("sdr", "sir", "sar", "isr"))
+
+
+def test_separation_metrics_errors(sep_signals):
+    vocal, estimate, mixture = sep_signals
+    with pytest.raises(ParameterError, match="vocal is silent"):
+        separation_metrics(np.zeros_like(vocal), estimate, mixture, sr=SR)
+    with pytest.raises(ParameterError, match=r"accompaniment \(mixture - vocal\) is silent"):
+        separation_metrics(vocal, estimate, vocal, sr=SR)
+    with pytest.raises(ParameterError, match=r"\(19999,\)"):
+        separation_metrics(vocal, estimate[:-1], mixture, sr=SR)
+    bad = estimate.copy()
+    bad[3] = np.nan
+    with pytest.raises(ParameterError, match="estimate has a non-finite sample nan"):
+        separation_metrics(vocal, bad, mixture, sr=SR)
