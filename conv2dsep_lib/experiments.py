@@ -232,8 +232,7 @@ def make_scorer(name: str, *, config: Config, targets: TargetFingerprints,
 
         return score
     if name == "fingerprint":
-        return lambda step: fingerprint_distance(step.magnitude, targets.magnitude,
-                                                 config=config)
+        return lambda step: fingerprint_distance(step.magnitude, config=config, target_fps=targets)
     from .errors import ParameterError
 
     raise ParameterError(f"greedy score {name!r} is unknown: allowed step_loss, si_sdr, fingerprint")

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Union
+from typing import Optional, Union
 
 import numpy as np
 
 from .config import Config
 from .transforms import to_db
-from .views import View, apply_view, VIEWS
+from .views import View, apply_view, get_view, VIEWS
 
 __all__ = [
     "Resampler",
@@ -136,8 +136,8 @@ def expand_points(E: np.ndarray, *, n_bins: int) -> np.ndarray:
     return resampler(n_bins, E.shape[-2]).up(E)
 
 
-def fingerprint_distance(estimate_mag: np.ndarray, target_mag: np.ndarray, *,
-                         config: Config, views=None) -> float:
+def fingerprint_distance(estimate_mag: np.ndarray, target_mag: Optional[np.ndarray] = None, *,
+                         config: Config, views=None, target_fps=None) -> float:
     """Mean squared dB distance of two magnitudes' fingerprints, averaged over views.
 
     A yardstick common to all views (unlike the seed's step loss, which is measured
@@ -149,15 +149,20 @@ def fingerprint_distance(estimate_mag: np.ndarray, target_mag: np.ndarray, *,
     estimate_mag, target_mag : np.ndarray [shape=(n_bins, n_frames)]
     config : Config
     views : sequence of int or str, optional
+    target_fps : mapping view index -> np.ndarray [shape=(n_points, n_frames)], optional
+        Precomputed target fingerprints in dB (e.g.
+        :class:`conv2dsep_lib.experiments.TargetFingerprints`), used instead of
+        *target_mag*.
 
     Returns
     -------
     float
         dB^2.
     """
-    views = VIEWS if views is None else views
+    views = VIEWS if views is None else [get_view(v) for v in views]
     total = 0.0
     for v in views:
-        d = fingerprint_db(estimate_mag, v, config=config) - fingerprint_db(target_mag, v, config=config)
+        target = target_fps[v.index] if target_fps is not None else fingerprint_db(target_mag, v, config=config)
+        d = fingerprint_db(estimate_mag, v, config=config) - target
         total += float(np.mean(d * d))
     return total / len(views)

@@ -77,3 +77,13 @@ def test_bad_slice_count(mags, small_config):
     targets = TargetFingerprints(voc, config=small_config)
     with pytest.raises(ParameterError, match="n_slices=19"):
         run_progressive(mix, targets, n_slices=19, config=small_config)
+
+
+def test_fingerprint_score_is_the_mean_distance_over_all_views(mags, small_config):
+    from conv2dsep_lib.fingerprint import fingerprint_distance
+
+    mix, voc = mags
+    targets = TargetFingerprints(voc, config=small_config)
+    step = slice_step(mix, 2, targets, config=small_config)
+    scorer = make_scorer("fingerprint", config=small_config, targets=targets)
+    assert abs(scorer(step) - fingerprint_distance(step.magnitude, voc, config=small_config)) < 1e-9
