@@ -30,7 +30,8 @@ import librosa
 import numpy as np
 
 from conv2dsep_lib.config import Config
-from conv2dsep_lib.demo import ensure_demo_song, synthesize_song
+from conv2dsep_lib.data import build_demo_set, demo_song_dir
+from conv2dsep_lib.demo import synthesize_song
 from conv2dsep_lib.audio import load_pair
 from conv2dsep_lib.experiments import TargetFingerprints, run_greedy, run_progressive
 from conv2dsep_lib.views import apply_view
@@ -113,7 +114,8 @@ def main(argv=None) -> int:
     parser.add_argument("--repeats", type=int, default=3, help="repeats of the fast run (best time)")
     args = parser.parse_args(argv)
     cfg = Config()
-    d = ensure_demo_song("data/demo")
+    build_demo_set("data/demo")
+    d = demo_song_dir("data/demo", 0)
     pair = load_pair(d / "stereo_mixture.wav", d / "isolated_vocal.wav", sr=cfg.sr, duration=cfg.duration)
     mix_mag, voc_mag = magnitudes(pair.mixture, pair.vocal, cfg)
     print(f"best --slices {args.slices} on the demo song: {mix_mag.shape[0]} bins x {mix_mag.shape[1]} windows")

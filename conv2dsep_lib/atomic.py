@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Union
 
-__all__ = ["atomic_path"]
+__all__ = ["atomic_path", "atomic_write_bytes"]
 
 
 def _umask() -> int:
@@ -46,3 +46,10 @@ def atomic_path(path: Union[str, os.PathLike]) -> Iterator[Path]:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def atomic_write_bytes(path: Union[str, os.PathLike], data: bytes) -> Path:
+    """Write *data* to *path* atomically (see :func:`atomic_path`)."""
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+    return Path(path)

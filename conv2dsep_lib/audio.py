@@ -23,7 +23,7 @@ from typing import Optional, Union
 
 import numpy as np
 
-from .atomic import atomic_path
+from .atomic import atomic_write_bytes
 from .errors import ParameterError
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "check_signal",
     "load_audio",
     "load_pair",
+    "wav_bytes",
     "write_wav",
 ]
 
@@ -278,8 +279,52 @@ def load_pair(
     return AudioPair(mixture=mixture, vocal=vocal, sr=sr, source=source)
 
 
+def strip_peak_chunk(data: bytes) -> bytes:
+    """Remove the ``PEAK`` chunk libsndfile adds to float WAVs: it holds a timestamp."""
+    if data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        return data
+    out, i = [data[:12]], 12
+    while i + 8 <= len(data):
+        cid = data[i:i + 4]
+        size = int.from_bytes(data[i + 4:i + 8], "little")
+        end = min(len(data), i + 8 + size + (size & 1))
+        if cid == b"data":
+            end = len(data)
+        if cid != b"PEAK":
+            out.append(data[i:end])
+        i = end
+    body = b"".join(out)
+    return b"RIFF" + (len(body) - 8).to_bytes(4, "little") + body[8:]
+
+
+def wav_bytes(y: np.ndarray, sr: int, *, subtype: str = "FLOAT") -> bytes:
+    """The WAV file :func:`write_wav` writes, as bytes (deterministic).
+
+    libsndfile's ``PEAK`` chunk is dropped: it records the writing time, which would
+    make two runs on the same input differ.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n,) or (channels, n)]
+        Channels-first, as librosa; transposed for soundfile.
+    sr : int
+    subtype : str
+        soundfile subtype; ``"FLOAT"`` keeps float32 samples exact.
+    """
+    import io
+
+    import soundfile as sf
+
+    y = np.asarray(y, dtype=np.float32)
+    buf = io.BytesIO()
+    sf.write(buf, y.T if y.ndim == 2 else y, int(sr), subtype=subtype, format="WAV")
+    return strip_peak_chunk(buf.getvalue())
+
+
 def write_wav(path: PathLike, y: np.ndarray, sr: int, *, subtype: str = "FLOAT") -> Path:
     """Write audio to a WAV file atomically (temporary file, then rename).
+
+    The same samples always give the same bytes (see :func:`wav_bytes`).
 
     Parameters
     ----------
@@ -294,11 +339,4 @@ def write_wav(path: PathLike, y: np.ndarray, sr: int, *, subtype: str = "FLOAT")
     -------
     Path
     """
-    import soundfile as sf
-
-    path = Path(path)
-    y = np.asarray(y, dtype=np.float32)
-    data = y.T if y.ndim == 2 else y
-    with atomic_path(path) as tmp:
-        sf.write(tmp, data, int(sr), subtype=subtype, format="WAV")
-    return path
+    return atomic_write_bytes(path, wav_bytes(y, sr, subtype=subtype))

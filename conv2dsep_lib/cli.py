@@ -259,6 +259,110 @@ def _add_prepare_parser(sub) -> None:
     p.set_defaults(func=cmd_prepare)
 
 
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """``evaluate``: score any vocal estimate file like a run does."""
+    from .evaluation import evaluate_files, format_table
+    from .pipeline import atomic_write_json
+
+    if args.json is not None and args.json.exists() and args.json.is_dir():
+        raise ParameterError(f"--json {str(args.json)!r} is a folder: allowed a file path")
+    result = evaluate_files(args.estimate, args.reference, args.mixture, sr=args.sr,
+                            mono=args.mono, bss=not args.no_bss)
+    print(format_table(result))
+    print("(reference = the true vocal; metrics in dB)")
+    if args.json is not None:
+        atomic_write_json(args.json, result)
+        print(f"wrote {args.json}")
+    return 0
+
+
+def _add_evaluate_parser(sub) -> None:
+    help_ = "Score any vocal estimate (wav/flac/...) against its reference: SI-SDR, BSS Eval v4."
+    p = sub.add_parser("evaluate", help=help_, description=help_)
+    p.add_argument("--estimate", type=Path, required=True, help="the separated vocal to score")
+    p.add_argument("--reference", type=Path, required=True, help="the true isolated vocal")
+    p.add_argument("--mixture", type=Path, help="the mixture (adds SI-SDRi, SIR and accompaniment metrics)")
+    p.add_argument("--sr", type=int, help="evaluation rate (default: the reference's)")
+    p.add_argument("--mono", action="store_true", help="downmix all files to mono")
+    p.add_argument("--no-bss", action="store_true", help="SI-SDR only (skip BSS Eval v4)")
+    p.add_argument("--json", type=Path, help="also write the result as JSON here")
+    p.set_defaults(func=cmd_evaluate)
+
+
+# ------------------------------------------------------------------ notebooks
+def cmd_notebooks(args: argparse.Namespace) -> int:
+    """``notebooks``: execute the numbered notebooks with papermill (:mod:`conv2dsep_lib.notebooks`).
+
+    Exit code 0 when every notebook ran, 1 when one failed (each failure named on
+    stderr; its executed notebook is kept and the next notebooks still run), 2 for a
+    user error (nothing run).
+    """
+    from .notebooks import (default_run_name, describe_failure, parse_parameter_value,
+                            read_parameters_file, run_notebooks)
+
+    params = dict(read_parameters_file(args.parameters_file)) if args.parameters_file else {}
+    for name, value in args.parameter or []:
+        params[name] = parse_parameter_value(value)
+    for name in ("data_dir", "mixture", "vocal", "musdb", "track", "subset", "offset"):
+        value = getattr(args, name, None)
+        if value is not None:
+            params[name] = str(value) if isinstance(value, Path) else value
+    out = args.out
+    if out is None:
+        out = Path("outputs") / (args.name or default_run_name(
+            data_dir=params.get("data_dir") or params.get("musdb"),
+            mixture=params.get("track") or params.get("mixture")))
+    out = _check_out(out)
+    summary = run_notebooks(out_dir=out, parameters=params, only=args.only,
+                            notebooks_dir=args.notebooks_dir, kernel_name=args.kernel,
+                            log_output=args.log_output, timeout=args.timeout,
+                            echo=None if args.quiet else print)
+    failed = [e for e in summary["notebooks"] if e["status"] != "ok"]
+    for e in failed:
+        print(f"{PROG}: error: {describe_failure(e)}; executed notebook kept: "
+              f"{Path(summary['out_dir']) / e['output']}", file=sys.stderr)
+    if not args.quiet:
+        n = len(summary["notebooks"])
+        print(f"{n - len(failed)}/{n} notebooks ok in {summary['seconds']:.0f} s; executed notebooks in "
+              f"{Path(summary['out_dir']) / 'notebooks'} (run.json records parameters and git commit)")
+    return 1 if failed else 0
+
+
+def _add_notebooks_parser(sub) -> None:
+    help_ = "Execute the numbered notebooks (notebooks/NN_*.ipynb) headlessly with papermill."
+    p = sub.add_parser(
+        "notebooks", help=help_,
+        description=help_ + " Executed copies go to OUT/notebooks/ (with run.json), each notebook's "
+                            "artefacts beside them in OUT/. A failing notebook is kept and named; the "
+                            "next ones still run; exit code 1. ORACLE: the experiments use the true vocal.")
+    group = p.add_argument_group("input (default: data/rtg/100-window/ if present, else the demo song)")
+    group.add_argument("--data-dir", type=Path, help=f"folder holding {MIXTURE_NAME} + {VOCAL_NAME}")
+    group.add_argument("--mixture", type=Path, help="mixture audio file (with --vocal)")
+    group.add_argument("--vocal", type=Path, help="isolated vocal audio file (with --mixture)")
+    group.add_argument("--musdb", type=Path, metavar="ROOT", help="MUSDB18 root (with --track)")
+    group.add_argument("--track", metavar="NAME", help="MUSDB18 track name (with --musdb)")
+    group.add_argument("--subset", choices=("train", "test"), default=None, help="MUSDB18 subset (default test)")
+    group.add_argument("--offset", type=float, default=None, help="excerpt start in seconds (default 0)")
+    p.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"),
+                   help="notebook parameter, parsed as papermill does (True/False/None, int, float, "
+                        "else text), e.g. -p n_slices 5; repeatable")
+    p.add_argument("-f", "--parameters-file", type=Path, metavar="PARAMS.yaml",
+                   help="YAML mapping of notebook parameters (-p and the input flags override it)")
+    p.add_argument("--only", action="append", metavar="NN",
+                   help="run only these notebooks: number or name, comma-separated or repeated "
+                        "(e.g. --only 03 --only 05_results)")
+    p.add_argument("--out", type=Path, default=None,
+                   help="run folder OUT (default outputs/<name>/; name: --name, else 'workbook' or "
+                        "'workbook_<input>')")
+    p.add_argument("--name", help="run name for the default OUT")
+    p.add_argument("--notebooks-dir", type=Path, default=None, help="default: the project's notebooks/")
+    p.add_argument("--kernel", default="python3", help="Jupyter kernel (default python3 = this interpreter)")
+    p.add_argument("--timeout", type=float, default=None, help="seconds allowed per cell (default none)")
+    p.add_argument("--log-output", action="store_true", help="stream the cells' output")
+    p.add_argument("--quiet", action="store_true", help="print only failures")
+    p.set_defaults(func=cmd_notebooks)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full parser: one ``_add_*_parser`` per subcommand."""
     from . import __version__
@@ -270,6 +374,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_experiment_parser(sub, "progressive", "Progressive 1..N slices (the seed's sanity_check_progressive).")
     _add_experiment_parser(sub, "best", "Progressive 1..N plus the greedy slice order (the seed's best.py).")
     _add_prepare_parser(sub)
+    _add_evaluate_parser(sub)
+    _add_notebooks_parser(sub)
     return parser
 
 

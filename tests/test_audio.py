@@ -90,3 +90,14 @@ def test_write_wav_roundtrip_is_exact_and_atomic(tmp_path):
     back, sr = sf.read(p, dtype="float32", always_2d=True)
     assert sr == 22050 and np.array_equal(back.T, y)
     assert [f.name for f in p.parent.iterdir()] == ["x.wav"]  # no temporary left behind
+
+
+def test_write_wav_is_deterministic(tmp_path):
+    """No PEAK chunk (libsndfile stamps it with the time): same samples, same bytes."""
+    import time
+
+    y = np.linspace(-0.5, 0.5, 4410, dtype=np.float32)
+    a = write_wav(tmp_path / "a.wav", y, 22050).read_bytes()
+    time.sleep(1.1)
+    b = write_wav(tmp_path / "b.wav", y, 22050).read_bytes()
+    assert a == b and b"PEAK" not in a
