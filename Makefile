@@ -11,6 +11,8 @@ help:
 	@echo "make demo   - set up .venv, run the main job on the bundled demo song (writes $(OUT)/)"
 	@echo "make test   - set up .venv, run the tests"
 	@echo "make bench  - speed and memory benchmarks (benchmarks/)"
+	@echo "make lab    - JupyterLab on notebooks/ with the project's kernel and widgets"
+	@echo "make e2e    - real-browser check of the slice explorer (Debian chromium + Playwright)"
 	@echo "make clean  - remove .venv and outputs/"
 
 $(STAMP): pyproject.toml
@@ -22,13 +24,37 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
+	$(VENV)/bin/conv2dsep prepare --demo
 	$(VENV)/bin/conv2dsep best --slices 8 --out $(OUT)
+	$(VENV)/bin/conv2dsep notebooks --out $(OUT)/workbook -p results_from $(OUT)
 
 test: $(STAMP)
 	$(PY) -m pytest -q
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_best.py
+	$(PY) benchmarks/bench_sweep.py
+
+# make lab - JupyterLab on notebooks/ (project root as the file root) with the project's kernel:
+# "Python 3 (ipykernel)" is .venv's interpreter (jupyter prefers the venv's kernel spec, whose
+# "python" is this server's python), and the ipywidgets 8 front end (jupyterlab_widgets) is checked.
+# LAB_ARGS="--port 8899 --ip 0.0.0.0" etc. are passed through.
+LAB_ARGS ?=
+lab: $(STAMP)
+	@$(VENV)/bin/jupyter labextension list 2>&1 | grep -q "@jupyter-widgets/jupyterlab-manager v5.*enabled" \
+	  || { echo "jupyterlab_widgets (the ipywidgets 8 front end) is not enabled in .venv"; exit 1; }
+	$(PY) -m jupyterlab --ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/notebooks \
+	  $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
+
+# make e2e - real-browser check (not part of make test): JupyterLab on 127.0.0.1, headless Debian
+# chromium driven by Playwright (executable_path; no browser download), runs 01_fingerprinting,
+# moves the slice explorer's slider; screenshots in $(OUT)/e2e/.
+e2e: $(STAMP)
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y chromium; \
+	  else echo "e2e needs Debian's chromium: sudo apt-get install chromium"; exit 1; fi; }
+	@$(PY) -c "import playwright" 2>/dev/null || $(PY) -m pip install --quiet -e '.[e2e]'
+	$(PY) e2e/check_lab.py --out $(OUT)/e2e
 
 clean:
 	rm -rf $(VENV) $(OUT)

@@ -316,7 +316,9 @@ def cmd_notebooks(args: argparse.Namespace) -> int:
     summary = run_notebooks(out_dir=out, parameters=params, only=args.only,
                             notebooks_dir=args.notebooks_dir, kernel_name=args.kernel,
                             log_output=args.log_output, timeout=args.timeout,
-                            echo=None if args.quiet else print)
+                            echo=None if args.quiet else print,
+                            arguments={k: (str(v) if isinstance(v, Path) else v)
+                                       for k, v in vars(args).items() if k != "func"})
     failed = [e for e in summary["notebooks"] if e["status"] != "ok"]
     for e in failed:
         print(f"{PROG}: error: {describe_failure(e)}; executed notebook kept: "
@@ -363,6 +365,120 @@ def _add_notebooks_parser(sub) -> None:
     p.set_defaults(func=cmd_notebooks)
 
 
+# ------------------------------------------------------------------ sweep
+def _print_sweep(res) -> None:
+    from .pipeline import ORACLE_NOTE
+    from .sweep import headline_rows
+
+    print(f"\n{ORACLE_NOTE}")
+    rows = headline_rows(res.rows)
+    if rows:
+        cols = list(rows[0])
+        cells = [[("n/a" if r.get(c) is None else format(r[c], ".2f") if isinstance(r.get(c), float)
+                   else str(r[c])) for c in cols] for r in rows]
+        widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
+        print("median SI-SDR over tracks (dB); 'progressive k=N' = all N slices in the original order:")
+        print("  ".join(c.rjust(w) for c, w in zip(cols, widths)))
+        for row in cells:
+            print("  ".join(v.rjust(w) for v, w in zip(row, widths)))
+    for note in res.notes:
+        print(f"note: {note}")
+    c = res.counts
+    print(f"{c['runs']} runs: {c['ran']} ran, {c['cached']} cached (finished before), {c['failed']} failed "
+          f"in {res.seconds:.0f} s; {len(res.rows)} rows -> {res.table}")
+    print(f"summary: {res.files.get('summary_md')} (+ {Path(res.files.get('summary', '')).name}, "
+          + ", ".join(Path(v).name for k, v in res.files.items() if k.startswith("plot_")) + ")")
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """``sweep``: the experiment over many tracks x settings (:mod:`conv2dsep_lib.sweep`).
+
+    Exit code 0 when every run finished, 1 when some failed (each named on stderr; the
+    others finished and are in the table), 2 for a user error (nothing run), 130 when
+    interrupted (the table of the finished runs is written; the same command completes it).
+    """
+    import os
+
+    from . import sweep as sw
+
+    if args.scheduler is not None and args.workers is not None:
+        raise ParameterError("--workers was given with --scheduler: allowed --workers for the local pool "
+                             "or --dask-local; a cluster has its own workers")
+    if args.scheduler is not None and args.dask_local:
+        raise ParameterError("--scheduler and --dask-local were both given: allowed one of them")
+    if args.workers is not None and args.workers < 1:
+        raise ParameterError(f"--workers {args.workers} is invalid: allowed an integer >= 1")
+    if (args.tracks is None) == (args.musdb is None):
+        raise ParameterError("tracks: allowed exactly one of --tracks GLOB (prepared folders) or --musdb ROOT")
+    fixed = sw.parse_set(args.set or [])
+    workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
+    arguments = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k != "func"}
+    try:
+        res = sw.run_sweep(args.tracks, args.grid, out=args.out, fixed=fixed, musdb=args.musdb,
+                           subset=args.subset, names=args.track, workers=workers, scheduler=args.scheduler,
+                           dask_local=args.dask_local, bss=not args.no_bss, baselines=not args.no_baselines,
+                           keep_audio=args.keep_audio, notebooks=args.notebooks, plots=not args.no_plots,
+                           progress=not args.quiet, arguments=arguments)
+    except sw.SweepInterrupted as exc:
+        r = exc.result
+        print(f"{PROG}: interrupted: {r.ran + r.cached} of {r.runs} runs finished, {r.remaining} not run; "
+              f"{r.table} holds the finished ones; the same command completes the rest", file=sys.stderr)
+        return 130
+    for f in res.failures:
+        print(f"{PROG}: run failed: {f['run']}: {f['type']}: {f['message']} (see {f['file']})", file=sys.stderr)
+    for w in res.warnings:
+        print(f"{PROG}: warning: {w}", file=sys.stderr)
+    if not args.quiet:
+        _print_sweep(res)
+    return 1 if res.failed else 0
+
+
+def _add_sweep_parser(sub) -> None:
+    help_ = "Run the experiment over many tracks x settings and aggregate (sweep.csv, summary, plots)."
+    p = sub.add_parser(
+        "sweep", help=help_,
+        description=help_ + " ORACLE: every run of the method uses the true vocal. Runs go to a local "
+                            "process pool (--workers) or to Dask (--scheduler ADDRESS, --dask-local); each "
+                            "writes OUT/runs/<track>/<setting>/results.json. A re-run skips finished runs "
+                            "(same track files, settings and code) and redoes the rest. Exit code 0: all "
+                            "runs finished; 1: some failed (named on stderr, the sweep went on); 2: user "
+                            "error (nothing run); 130: interrupted (finished runs are kept).")
+    g = p.add_argument_group("tracks (one of --tracks, --musdb)")
+    g.add_argument("--tracks", metavar="GLOB",
+                   help="prepared folders: a glob such as 'data/demo/rtg/100-window/*' (quote it) or a "
+                        "`conv2dsep prepare` output folder")
+    g.add_argument("--musdb", type=Path, metavar="ROOT",
+                   help="a MUSDB18 root (train/, test/): HQ wav folders, or .stem.mp4 via musdb + ffmpeg")
+    g.add_argument("--subset", choices=("train", "test"), default="test", help="MUSDB18 subset (default test)")
+    g.add_argument("--track", action="append", metavar="NAME", help="only this track (repeatable)")
+    s = p.add_argument_group("settings")
+    s.add_argument("--grid", type=Path, metavar="GRID.yaml",
+                   help="YAML mapping 'parameter: [values]' (config fields such as iterations, learning_rate, "
+                        "clip_db, strategy, greedy_score, n_points; and n_slices, offset, greedy); every "
+                        "combination is run (example: sweeps/demo.yaml). Default: one setting")
+    s.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="a fixed value for every setting, e.g. --set iterations=50 (repeatable)")
+    s.add_argument("--no-bss", action="store_true", help="skip BSS Eval v4 (SI-SDR only; much faster)")
+    s.add_argument("--no-baselines", action="store_true", help="skip the baseline runs")
+    e = p.add_argument_group("execution")
+    e.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="local worker processes, one BLAS thread each (default: all cores); 1 runs in this "
+                        "process; with --dask-local the number of Dask workers")
+    e.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run on this Dask scheduler (tcp://HOST:8786); its workers need the same conv2dsep "
+                        "code and the tracks and OUT at the same paths")
+    e.add_argument("--dask-local", action="store_true", help="run on a fresh local Dask cluster")
+    e.add_argument("--notebooks", action="store_true",
+                   help="run the papermill notebook sequence (00..05) per track x setting instead of the "
+                        "library call (slow; keeps the executed notebooks in each run folder)")
+    o = p.add_argument_group("output")
+    o.add_argument("--out", type=Path, default=Path("outputs/sweep"), help="sweep folder (default outputs/sweep)")
+    o.add_argument("--keep-audio", action="store_true", help="also write every run's wavs and figures")
+    o.add_argument("--no-plots", action="store_true", help="no summary PNGs")
+    o.add_argument("--quiet", action="store_true", help="no progress bar or summary (failures are still named)")
+    p.set_defaults(func=cmd_sweep)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full parser: one ``_add_*_parser`` per subcommand."""
     from . import __version__
@@ -376,6 +492,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_prepare_parser(sub)
     _add_evaluate_parser(sub)
     _add_notebooks_parser(sub)
+    _add_sweep_parser(sub)
     return parser
 
 

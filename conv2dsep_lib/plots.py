@@ -340,7 +340,7 @@ def plot_signal_spectrograms(signals: Dict[str, np.ndarray], *, config, title: s
 
     mags = {name: np.abs(stft(y, config=config)) for name, y in signals.items()}
     ref = float(np.max(next(iter(mags.values())))) if mags else 1.0
-    fig = Figure(figsize=(3.6 * len(mags) + 1.2, 3.6))
+    fig = Figure(figsize=(3.6 * len(mags) + 1.2, 3.8), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(mags), sharey=True))
     im = None
     for ax, (name, mag) in zip(axes, mags.items()):
@@ -428,8 +428,8 @@ def plot_fingerprints_window(S_mix: np.ndarray, S_voc: np.ndarray, *, window: in
     for ax, k in zip(axes, views):
         m = fingerprint_db(S_mix[:, window:window + 1], k, config=config)[:, 0]
         v = fingerprint_db(S_voc[:, window:window + 1], k, config=config)[:, 0]
-        ax.plot(freqs, m, lw=0.7, color="0.35", label="mixture")
-        ax.plot(freqs, v, lw=0.7, color="tab:red", label="vocal")
+        ax.plot(freqs, m, lw=1.1, color="0.3", label="mixture")
+        ax.plot(freqs, v, lw=0.6, color="tab:red", alpha=0.85, label="vocal")
         ax.set_title(_short(VIEW_NAMES[k]), fontsize=7)
         ax.tick_params(labelsize=6)
         ax.grid(alpha=0.3)
@@ -477,11 +477,12 @@ def plot_slice_window(S_mix: np.ndarray, S_voc: np.ndarray, *, view: int, window
     Fm, Fv = apply_view(S_mix, v), apply_view(S_voc, v)
     ref = max(float(np.max(Fm)), 1e-10)
     fig = Figure(figsize=(15, 3.9))
-    gs = fig.add_gridspec(1, 4, width_ratios=[1.0, 1.0, 0.55, 1.25])
+    gs = fig.add_gridspec(1, 6, width_ratios=[1.0, 1.0, 0.05, 0.12, 0.55, 1.25])
     ax_m = fig.add_subplot(gs[0])
     ax_v = fig.add_subplot(gs[1], sharey=ax_m)
-    ax_k = fig.add_subplot(gs[2])
-    ax_f = fig.add_subplot(gs[3])
+    ax_c = fig.add_subplot(gs[2])
+    ax_k = fig.add_subplot(gs[4])
+    ax_f = fig.add_subplot(gs[5])
     t_win = window * config.hop_length / config.sr
     im = None
     for ax, F, who in ((ax_m, Fm, "mixture"), (ax_v, Fv, "vocal")):
@@ -489,7 +490,7 @@ def plot_slice_window(S_mix: np.ndarray, S_voc: np.ndarray, *, view: int, window
                               title=f"{v.name}: {who}", vmin=lo, vmax=hi, ref=ref)
         ax.axvline(t_win, color="cyan", lw=1.0)
     ax_v.set_ylabel("")
-    fig.colorbar(im, ax=[ax_m, ax_v], label="dB re mixture view peak", shrink=0.85, pad=0.02)
+    fig.colorbar(im, cax=ax_c, label="dB re mixture view's peak")
     k = v.display_kernel
     lim = float(np.max(np.abs(k))) or 1.0
     ax_k.imshow(k, origin="lower", cmap="coolwarm", vmin=-lim, vmax=lim, aspect="auto",
@@ -501,8 +502,8 @@ def plot_slice_window(S_mix: np.ndarray, S_voc: np.ndarray, *, view: int, window
     freqs = np.linspace(0.0, config.sr / 2 / 1000, config.n_points)
     m = fingerprint_db(S_mix[:, window:window + 1], v, config=config)[:, 0]
     s = fingerprint_db(S_voc[:, window:window + 1], v, config=config)[:, 0]
-    ax_f.plot(freqs, m, lw=0.8, color="0.35", label="mixture")
-    ax_f.plot(freqs, s, lw=0.8, color="tab:red", label="vocal")
+    ax_f.plot(freqs, m, lw=1.4, color="0.3", label="mixture")
+    ax_f.plot(freqs, s, lw=0.8, color="tab:red", alpha=0.85, label="vocal")
     ax_f.set_xlabel(f"frequency (kHz), {config.n_points} points")
     ax_f.set_ylabel("fingerprint (dB)")
     ax_f.set_title(f"window {window} (t = {t_win:.2f} s): mean |mix - vocal| = "
@@ -510,7 +511,7 @@ def plot_slice_window(S_mix: np.ndarray, S_voc: np.ndarray, *, view: int, window
     ax_f.grid(alpha=0.3)
     ax_f.legend(fontsize=7)
     fig.suptitle(title or f"Slice explorer: view {v.index} ({v.name}), window {window}")
-    fig.subplots_adjust(left=0.05, right=0.98, bottom=0.15, top=0.8, wspace=0.35)
+    fig.subplots_adjust(left=0.05, right=0.98, bottom=0.15, top=0.8, wspace=0.55)
     return fig
 
 
@@ -719,5 +720,209 @@ def plot_results_summary(record: dict) -> Figure:
     axes[0].set_yticklabels([r[0] for r in rows], fontsize=8)
     axes[0].invert_yaxis()
     fig.suptitle(f"All estimates: separation quality, fingerprint loss in brackets -- {ORACLE}")
+    fig.tight_layout()
+    return fig
+
+
+# ------------------------------------------------------------------ sweeps (conv2dsep sweep)
+_SWEEP_LABELS = {"loss": "fingerprint loss (dB$^2$)", "si_sdr": "SI-SDR (dB)",
+                 "si_sdr_i": "SI-SDR improvement (dB)", "sdr": "SDR (dB)", "sir": "SIR (dB)",
+                 "sar": "SAR (dB)"}
+_BASELINE_STYLE = {"oracle": ("tab:green", "--"), "blind": ("tab:purple", ":"), "floor": ("0.35", "-.")}
+_BASELINE_COLOR = {"oracle_irm": "tab:green", "oracle_ibm": "darkolivegreen", "repet_sim": "tab:purple",
+                   "hpss": "tab:brown", "mixture": "0.35"}
+
+
+def _nan(values) -> np.ndarray:
+    return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+
+
+def _no_data(ax, text: str) -> None:
+    ax.text(0.5, 0.5, text, ha="center", va="center", wrap=True, fontsize=10, transform=ax.transAxes)
+    ax.set_axis_off()
+
+
+def plot_sweep_n_slices(rows, *, metric: str = "si_sdr") -> Figure:
+    """A sweep's quality against the number of slices, with the spread across tracks.
+
+    Parameters
+    ----------
+    rows : list of dict
+        The tidy sweep table (:func:`conv2dsep_lib.sweep.read_table`).
+    metric : {"si_sdr", "si_sdr_i", "sdr", "sir", "sar", "loss"}
+
+    Returns
+    -------
+    Figure
+        One line per combination of the other varied settings: the median over
+        tracks after k slices (progressive, original order), a band from the 25th to
+        the 75th percentile, and (with one combination) each track faintly; the
+        baselines' medians as horizontal lines.  Title says ORACLE.
+
+    See Also
+    --------
+    conv2dsep_lib.sweep.n_slices_curves : the numbers drawn.
+    """
+    from .sweep import n_slices_curves
+
+    d = n_slices_curves(rows, metric=metric)
+    label = _SWEEP_LABELS[metric]
+    fig = Figure(figsize=(9.5, 5.2))
+    ax = fig.subplots()
+    if not d["curves"]:
+        _no_data(ax, "no finished progressive runs in this sweep")
+    all_k = set()
+    for i, c in enumerate(d["curves"]):
+        color = f"C{i % 10}"
+        k = np.asarray(c["k"])
+        all_k.update(c["k"])
+        if len(d["curves"]) == 1:
+            for j, (track, vals) in enumerate(c["tracks"].items()):
+                ax.plot(k, _nan(vals), "-", color=color, alpha=0.25, lw=0.8,
+                        label="single tracks" if j == 0 else None)
+        ax.fill_between(k, _nan(c["q25"]), _nan(c["q75"]), color=color, alpha=0.18, lw=0)
+        ax.plot(k, _nan(c["median"]), "o-", color=color, label=f"{c['label']} (median, IQR band)")
+    if d["curves"]:
+        for name, b in d["baselines"].items():
+            if b["median"] is None:
+                continue
+            color, ls = _BASELINE_STYLE.get(b["kind"], ("0.5", "--"))
+            color = _BASELINE_COLOR.get(name, color)
+            ax.axhline(b["median"], color=color, ls=ls, lw=1.1, label=f"{name} ({b['kind']}), median")
+        ax.set_xticks(sorted(all_k))
+        ax.set_xlabel("slices k (progressive: slices 1..k in the original order)")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, loc="best")
+    ax.set_title(f"Conv2D fingerprinting: {label} vs slices, median over {d['n_tracks']} tracks\n"
+                 f"{ORACLE}", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_sweep_greedy(rows, *, metric: str = "si_sdr") -> Figure:
+    """Greedy order against the original order, one point per track x setting.
+
+    Left: the fingerprint loss after all N slices (original order on x, greedy
+    order and its best prefix on y; below the diagonal = greedy lower).  Right:
+    *metric* of the same extractions (above the diagonal = greedy better).  The
+    counts in the titles show whether the two criteria agree.
+
+    Returns
+    -------
+    Figure
+        Title says ORACLE.
+
+    See Also
+    --------
+    conv2dsep_lib.sweep.greedy_pairs : the numbers drawn.
+    """
+    from .sweep import greedy_pairs
+
+    pairs = greedy_pairs(rows, metric=metric)
+    label = _SWEEP_LABELS[metric]
+    fig = Figure(figsize=(12, 5.2))
+    ax_l, ax_m = fig.subplots(1, 2)
+    if not pairs:
+        _no_data(ax_l, "no greedy runs in this sweep (greedy: false)")
+        _no_data(ax_m, "")
+        fig.suptitle(f"Greedy vs original order -- {ORACLE}")
+        return fig
+    labels = list(dict.fromkeys(p["label"] for p in pairs))
+    for ax, key, name in ((ax_l, "loss", "fingerprint loss (dB$^2$)"), (ax_m, "", label)):
+        suffix = "_loss" if key == "loss" else ""
+        xs_all, ys_all = [], []
+        for i, lab in enumerate(labels):
+            group = [p for p in pairs if p["label"] == lab]
+            x = _nan(p.get("original" + suffix) for p in group)
+            for method, marker in (("greedy", "o"), ("greedy_best", "^")):
+                y = _nan(p.get(method + suffix) for p in group)
+                ax.scatter(x, y, marker=marker, color=f"C{i % 10}", alpha=0.75, s=28,
+                           facecolors="none" if method == "greedy_best" else None,
+                           label=lab if method == "greedy" else None)
+                xs_all += list(x)
+                ys_all += list(y)
+        v = np.array(xs_all + ys_all, dtype=np.float64)
+        v = v[np.isfinite(v)]
+        if v.size:
+            lo, hi = float(v.min()), float(v.max())
+            pad = 0.05 * (hi - lo or 1.0)
+            ax.plot([lo - pad, hi + pad], [lo - pad, hi + pad], color="k", lw=0.8, ls="--")
+        if key == "loss" and v.size and v.min() > 0:
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+        ax.set_xlabel(f"original order 1..N: {name}")
+        ax.set_ylabel(f"greedy order: {name}")
+        ax.grid(alpha=0.3)
+    def tally(key, sign):
+        out = [0, 0, 0]                          # greedy better / equal / worse
+        for p in pairs:
+            g, o = p.get("greedy" + key), p.get("original" + key)
+            if g is None or o is None:
+                continue
+            d = sign * (g - o)
+            out[0 if d > 1e-9 * max(1.0, abs(o)) else 2 if d < -1e-9 * max(1.0, abs(o)) else 1] += 1
+        return out
+
+    lo_, eq_, hi_ = tally("_loss", -1)
+    ax_l.set_title(f"loss: greedy order (all N) lower / equal / higher in {lo_} / {eq_} / {hi_} "
+                   f"of {len(pairs)} runs", fontsize=9)
+    b_, e_, w_ = tally("", 1)
+    ax_m.set_title(f"{label}: greedy order (all N) better / equal / worse in {b_} / {e_} / {w_} "
+                   f"of {len(pairs)} runs", fontsize=9)
+    ax_m.legend(fontsize=7, loc="best", ncol=1 if len(labels) <= 10 else 2, title="setting", title_fontsize=7)
+    fig.suptitle(f"Greedy vs original slice order (filled o: greedy order, all N; open ^: its best "
+                 f"prefix) -- {ORACLE}", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def plot_sweep_strategies(rows, *, metric: str = "si_sdr") -> Figure:
+    """The gain strategies across tracks and settings: final result (k = N) per strategy.
+
+    Left: *metric* per strategy (box: quartiles; dots: every track x setting) --
+    the narrower, the more stable.  Right: the fingerprint loss (log scale).  When
+    the strategy does not vary in the sweep, the figure says so.
+
+    Returns
+    -------
+    Figure
+        Title says ORACLE.
+
+    See Also
+    --------
+    conv2dsep_lib.sweep.strategy_groups : the numbers drawn.
+    """
+    from .strategies import STRATEGY_NAMES
+    from .sweep import strategy_groups
+
+    sg = strategy_groups(rows, metric=metric)
+    label = _SWEEP_LABELS[metric]
+    fig = Figure(figsize=(12, 5))
+    ax_m, ax_l = fig.subplots(1, 2)
+    if not sg["varies"]:
+        _no_data(ax_m, f"the gain strategy does not vary in this sweep (strategy {sg['fixed']} only):\n"
+                       "nothing to compare; add e.g. 'strategy: [1, 2, 3, 4]' to the grid")
+        _no_data(ax_l, "")
+    else:
+        rng = np.random.default_rng(0)
+        ticks = [f"{s}: {STRATEGY_NAMES.get(s, '')}" for s in sg["strategies"]]
+        for ax, data, name, log in ((ax_m, sg["values"], label, False),
+                                    (ax_l, sg["losses"], "fingerprint loss (dB$^2$)", True)):
+            vals = [_nan(data[s]) for s in sg["strategies"]]
+            vals = [v[np.isfinite(v)] for v in vals]
+            ax.boxplot([v if v.size else np.array([np.nan]) for v in vals], showfliers=False)
+            for i, v in enumerate(vals, start=1):
+                ax.scatter(i + rng.uniform(-0.12, 0.12, v.size), v, s=14, alpha=0.6, color=f"C{i - 1}")
+            ax.set_xticks(range(1, len(ticks) + 1))
+            ax.set_xticklabels(ticks, rotation=15, fontsize=8)
+            ax.set_ylabel(name)
+            if log and all(v.size and v.min() > 0 for v in vals):
+                ax.set_yscale("log")
+            ax.grid(axis="y", alpha=0.3)
+        ax_m.set_title(f"{label} after all N slices (spread = stability across tracks x settings)",
+                       fontsize=9)
+        ax_l.set_title("fingerprint loss after all N slices", fontsize=9)
+    fig.suptitle(f"Gain strategies in the sweep -- {ORACLE}")
     fig.tight_layout()
     return fig

@@ -1,0 +1,330 @@
+"""The numbered notebooks: stored clean and thin, executed headlessly, and the runner.
+
+Every notebook is executed once through the runner (papermill) with tiny parameters
+(3 slices, 10 iterations, no BSS Eval) on a synthetic pair; the tests then check the
+artefacts each one writes and the outputs the executed copies hold (figures as
+``image/png``, inline ``<audio>`` players).  ``01`` is also run with plain papermill
+and ``interactive=True`` (widgets), and the runner's failure handling is checked with
+parameters that make a notebook fail.
+"""
+
+import ast
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from conv2dsep_lib import cli
+from conv2dsep_lib import notebooks as nbmod
+from conv2dsep_lib.errors import ParameterError
+
+pm = pytest.importorskip("papermill")
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+NAMES = [p.stem for p in NOTEBOOKS]
+#: The workbook sequence (later numbers, e.g. 06_sweep_summary, have their own tests).
+WORKBOOK = ["00_data", "01_fingerprinting", "02_strategy3", "03_progressive", "04_greedy", "05_results"]
+TINY = {"n_slices": 3, "iterations": 10, "bss": False}
+COMMON = {"data_dir", "mixture", "vocal", "musdb", "track", "subset", "offset", "out_dir", "interactive"}
+
+
+def _outputs(nb):
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            yield from cell.get("outputs", [])
+
+
+def _mime_count(nb, mime):
+    return sum(1 for o in _outputs(nb) if mime in o.get("data", {}))
+
+
+def _audio_count(nb):
+    return sum(o.get("data", {}).get("text/html", "").count("<audio") for o in _outputs(nb))
+
+
+def _errors(nb):
+    return [o for o in _outputs(nb) if o.output_type == "error"]
+
+
+# ------------------------------------------------------------------ stored notebooks
+def test_the_workbook_notebooks_exist_in_order():
+    assert NAMES[:len(WORKBOOK)] == WORKBOOK
+    assert len(set(n[:2] for n in NAMES)) == len(NAMES), "two notebooks share a number"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=NAMES)
+def test_stored_notebook_has_no_outputs(path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [], f"{path.name}: a code cell is stored with outputs"
+            assert cell.execution_count is None, f"{path.name}: stored with execution counts"
+    assert "widgets" not in nb.metadata and "papermill" not in nb.metadata
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=NAMES)
+def test_one_parameters_cell_of_annotated_literals_first(path):
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    tagged = [c for c in code if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1, f"{path.name}: needs exactly one cell tagged 'parameters'"
+    assert code[0] is tagged[0], f"{path.name}: the parameters cell must be the first code cell"
+    src = tagged[0].source
+    tree = ast.parse(src)
+    names = []
+    for node in tree.body:
+        assert isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name), \
+            f"{path.name}: parameters cell holds something other than annotated assignments"
+        assert node.annotation.id in {"int", "float", "bool", "str"}
+        ast.literal_eval(node.value)  # a plain literal, nothing computed
+        names.append(node.target.id)
+    for line in src.splitlines():
+        assert re.search(r"\s#\s\S", line), f"{path.name}: parameter without a # help comment: {line}"
+    declared = nbmod.notebook_parameters(path)  # papermill parses every line (no '=' in help)
+    assert list(declared) == names
+    assert all(declared[n]["help"] for n in names)
+    assert "interactive" in names  # the runner sets it (False: static figures)
+    if path.stem in WORKBOOK:
+        assert COMMON <= set(names)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=NAMES)
+def test_notebooks_are_thin(path):
+    """No algorithms in cells: no def, class or lambda (they belong in conv2dsep_lib)."""
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for node in ast.walk(ast.parse(cell.source)):
+            assert not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
+                                         ast.Lambda)), f"{path.name}: defines code in a cell"
+    assert any("ORACLE" in c.source for c in nb.cells) or path.stem in ("00_data", "01_fingerprinting")
+
+
+# ------------------------------------------------------------------ parameters
+def test_parse_parameter_value_like_papermill():
+    p = nbmod.parse_parameter_value
+    assert p("True") is True and p("false") is False and p("None") is None
+    assert p("5") == 5 and isinstance(p("5"), int)
+    assert p("0.05") == pytest.approx(0.05) and p("1e-3") == pytest.approx(1e-3)
+    assert p("data/x") == "data/x"
+
+
+def test_unknown_or_mistyped_parameter_is_a_user_error(tmp_path, capsys):
+    assert cli.main(["notebooks", "--out", str(tmp_path / "r"), "-p", "n_slicez", "3"]) == 2
+    assert "n_slicez" in capsys.readouterr().err
+    assert cli.main(["notebooks", "--out", str(tmp_path / "r"), "-p", "n_slices", "three"]) == 2
+    assert "type int" in capsys.readouterr().err
+    assert cli.main(["notebooks", "--out", str(tmp_path / "r"), "-p", "out_dir", "x"]) == 2
+    assert cli.main(["notebooks", "--out", str(tmp_path / "r"), "--only", "07"]) == 2
+    assert not (tmp_path / "r" / "notebooks" / "run.json").exists()
+
+
+def test_parameters_file_and_only(tmp_path):
+    f = tmp_path / "params.yaml"
+    f.write_text("n_slices: 4\nbss: false\n")
+    assert nbmod.read_parameters_file(f) == {"n_slices": 4, "bss": False}
+    f.write_text("- 1\n- 2\n")
+    with pytest.raises(ParameterError, match="mapping"):
+        nbmod.read_parameters_file(f)
+    assert [p.stem for p in nbmod.list_notebooks(only=["3", "05_results"])] == ["03_progressive",
+                                                                                  "05_results"]
+    assert [p.stem for p in nbmod.list_notebooks(only=["01,00"])] == ["00_data", "01_fingerprinting"]
+    assert [p.stem for p in nbmod.list_notebooks()] == NAMES
+    nb00 = ROOT / "notebooks" / "00_data.ipynb"
+    share = nbmod._split_parameters({"prepare_offset": 2.5, "offset": 1},
+                                    {nb00: nbmod.notebook_parameters(nb00)})[nb00]
+    assert share == {"prepare_offset": "2.5", "offset": 1}  # a number for a str parameter is kept as text
+
+
+# ------------------------------------------------------------------ executing every notebook
+@pytest.fixture(scope="module")
+def pair_dir(tmp_path_factory):
+    import numpy as np
+    import soundfile as sf
+
+    from conftest import _voice_and_band
+
+    d = tmp_path_factory.mktemp("pair")
+    sr, n = 44100, int(44100 * 5.0)
+    voice, band = _voice_and_band(sr, n, 1)
+    sf.write(d / "stereo_mixture.wav", np.stack([voice + band, 0.9 * (voice + band)], 1), sr)
+    sf.write(d / "isolated_vocal.wav", np.stack([voice, 0.9 * voice], 1), sr)
+    return d
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory, pair_dir):
+    """All six notebooks through the runner (papermill), tiny parameters."""
+    out = tmp_path_factory.mktemp("nbrun")
+    f = out.parent / "params.yaml"
+    f.write_text("iterations: 10\nbss: false\n")
+    code = cli.main(["notebooks", "--data-dir", str(pair_dir), "-f", str(f), "-p", "n_slices", "3",
+                     "--only", ",".join(WORKBOOK), "--out", str(out), "--quiet"])
+    summary = json.loads((out / "notebooks" / "run.json").read_text())
+    return code, out, summary
+
+
+def _executed(run, name):
+    _, out, _ = run
+    return nbformat.read(out / "notebooks" / f"{name}.ipynb", as_version=4)
+
+
+def test_runner_runs_all_and_records_the_run(run, pair_dir):
+    code, out, summary = run
+    assert code == 0, [e["error"] for e in summary["notebooks"]]
+    assert summary["ok"] is True
+    assert [e["name"] for e in summary["notebooks"]] == [f"{n}.ipynb" for n in WORKBOOK]
+    assert all(e["status"] == "ok" and e["seconds"] > 0 for e in summary["notebooks"])
+    p = summary["parameters"]
+    assert p["n_slices"] == 3 and p["iterations"] == 10 and p["bss"] is False
+    assert p["interactive"] is False and p["out_dir"] == str(out)
+    assert p["data_dir"] == str(pair_dir)
+    assert "git_commit" in summary and summary["kernel"]["same_python"] is True
+    # each notebook got only the parameters it declares; papermill recorded them
+    first = summary["notebooks"][0]["parameters"]
+    assert "n_slices" not in first and first["data_dir"] == str(pair_dir)
+    nb = _executed(run, "03_progressive")
+    assert nb.metadata.papermill.parameters["n_slices"] == 3
+    for name in WORKBOOK:
+        nb = _executed(run, name)
+        assert not _errors(nb), name
+        # every figure is shown once (helpers return None once displayed)
+        assert not [o for o in _outputs(nb) if o.output_type == "execute_result"
+                    and "image/png" in o.get("data", {})], name
+
+
+def test_00_data_artefacts(run, pair_dir):
+    _, out, _ = run
+    d = out / "00_data"
+    for f in ("waveforms.png", "spectrograms.png", "input.json"):
+        assert (d / f).is_file(), f
+    info = json.loads((d / "input.json").read_text())
+    assert Path(info["source"]["mixture"]).parent == pair_dir and info["n_frames"] == 100
+    assert [r["signal"] for r in info["levels"]] == ["mixture", "vocal", "instrumental"]
+    nb = _executed(run, "00_data")
+    assert _mime_count(nb, "image/png") >= 2 and _audio_count(nb) == 3
+
+
+def test_01_fingerprinting_artefacts(run):
+    _, out, _ = run
+    d = out / "01_fingerprinting"
+    for f in ("kernels.png", "views.png", "fingerprints.png", "slice_explorer.png"):
+        assert (d / f).read_bytes()[:4] == b"\x89PNG", f
+    nb = _executed(run, "01_fingerprinting")
+    assert _mime_count(nb, "image/png") >= 4 and _audio_count(nb) == 2
+
+
+def test_02_strategy3_artefacts(run):
+    _, out, _ = run
+    d = out / "02_strategy3"
+    for f in ("slice_step.png", "strategies.png", "optimisation_explorer.png", "slice_result.wav"):
+        assert (d / f).is_file(), f
+    rec = json.loads((d / "strategies.json").read_text())
+    assert rec["oracle"] is True and sorted(rec["strategies"]) == ["1", "2", "3", "4"]
+    for s in rec["strategies"].values():
+        assert s["config"]["num_iterations"] == 10 and len(s["progressive"]) == 3
+        assert s["progressive"][-1]["metrics"]["si_sdr"] is not None
+    nb = _executed(run, "02_strategy3")
+    assert _mime_count(nb, "image/png") >= 3 and _audio_count(nb) >= 4
+
+
+def test_03_progressive_artefacts(run):
+    _, out, _ = run
+    d = out / "03_progressive" / "output_progressive_3slices"
+    rec = json.loads((d / "results.json").read_text())
+    assert rec["oracle"] is True and rec["command"] == "progressive" and "greedy" not in rec
+    assert [p["n_slices"] for p in rec["progressive"]] == [1, 2, 3]
+    for k in (1, 2, 3):
+        assert (d / f"{k}_slices" / "extracted_vocal.wav").is_file()
+    nb = _executed(run, "03_progressive")
+    assert _mime_count(nb, "image/png") >= 3
+    assert _audio_count(nb) == 2 + 3  # mixture, target, every k
+    assert any("ORACLE" in o.get("data", {}).get("text/html", "") for o in _outputs(nb))
+
+
+def test_04_greedy_artefacts(run):
+    _, out, _ = run
+    d = out / "04_greedy" / "output_progressive_3slices"
+    rec = json.loads((d / "results.json").read_text())
+    assert rec["command"] == "best" and len(rec["greedy"]["sequence"]) == 3
+    assert (d / "best_sequence_found" / "extracted_vocal_best_sequence.wav").is_file()
+    assert (out / "04_greedy" / "greedy_candidates.png").is_file()
+    nb = _executed(run, "04_greedy")
+    assert _mime_count(nb, "image/png") >= 3 and _audio_count(nb) == 5
+
+
+def test_05_results_reuses_04_and_shows_everything(run):
+    _, out, _ = run
+    d = out / "05_results"
+    summary = json.loads((d / "summary.json").read_text())
+    assert summary["oracle"] is True and summary["reused"] is True
+    assert Path(summary["results"]).parent == out / "04_greedy" / "output_progressive_3slices"
+    names = [r["estimate"] for r in summary["rows"]]
+    assert "oracle_irm" in names and "mixture" in names and "conv2d k=3" in names
+    for f in ("results_summary.png", "separation_quality.png", "loss_vs_si_sdr.png", "spectrograms.png"):
+        assert (d / f).is_file(), f
+    nb = _executed(run, "05_results")
+    assert _mime_count(nb, "image/png") >= 4 and _audio_count(nb) == 4
+
+
+# ------------------------------------------------------------------ standalone, interactive, failures
+def test_plain_papermill_interactive_from_another_folder(tmp_path, pair_dir):
+    """`papermill notebooks/01_fingerprinting.ipynb out.ipynb -p ...` with widgets on."""
+    out = tmp_path / "01.ipynb"
+    pm.execute_notebook(str(ROOT / "notebooks" / "01_fingerprinting.ipynb"), str(out),
+                        parameters={"data_dir": str(pair_dir), "out_dir": str(tmp_path / "run"),
+                                    "interactive": True, "view": 6, "window": 10},
+                        cwd=str(tmp_path), progress_bar=False)
+    nb = nbformat.read(out, as_version=4)
+    assert _mime_count(nb, "application/vnd.jupyter.widget-view+json") >= 2  # explorer + player
+    assert _mime_count(nb, "image/png") >= 3  # the static figures are there too
+    assert (tmp_path / "run" / "01_fingerprinting" / "slice_explorer.png").is_file()
+
+
+def test_prepare_then_load_in_00(tmp_path, write_pair):
+    mix, voc = write_pair(subdir="process", seconds=6.0)
+    mix.rename(mix.with_name("song_100-full.wav"))
+    voc.rename(voc.with_name("song_100-stem.wav"))
+    out = tmp_path / "00.ipynb"
+    pm.execute_notebook(str(ROOT / "notebooks" / "00_data.ipynb"), str(out),
+                        parameters={"prepare_source": str(tmp_path / "process"),
+                                    "prepare_dest": str(tmp_path / "rtg"), "prepare_offset": "auto",
+                                    "out_dir": str(tmp_path / "run"), "interactive": False},
+                        progress_bar=False)
+    info = json.loads((tmp_path / "run" / "00_data" / "input.json").read_text())
+    assert Path(info["source"]["mixture"]).parent == tmp_path / "rtg"
+    assert info["manifest"]["name"] == "song"
+
+
+def test_failing_notebook_is_kept_named_and_the_next_runs(tmp_path, pair_dir, capsys):
+    out = tmp_path / "run"
+    code = cli.main(["notebooks", "--data-dir", str(pair_dir), "--only", "01,03", "-p", "view", "99",
+                     "-p", "n_slices", "2", "-p", "iterations", "5", "-p", "bss", "False",
+                     "-p", "baselines", "False", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "01_fingerprinting.ipynb failed in cell" in err and "view=99" in err
+    summary = json.loads((out / "notebooks" / "run.json").read_text())
+    first, second = summary["notebooks"]
+    assert summary["ok"] is False and first["status"] == "failed" and second["status"] == "ok"
+    assert first["error"]["ename"] == "ParameterError" and first["error"]["cell_index"] is not None
+    kept = nbformat.read(out / "notebooks" / "01_fingerprinting.ipynb", as_version=4)
+    assert _errors(kept)  # the executed notebook is kept, with the error marked
+    assert (out / "03_progressive" / "output_progressive_2slices" / "results.json").is_file()
+
+
+def test_out_of_range_slices_fail_03_and_04_still_runs(tmp_path, pair_dir, capsys):
+    out = tmp_path / "run"
+    code = cli.main(["notebooks", "--data-dir", str(pair_dir), "--only", "03", "--only", "04",
+                     "-p", "n_slices", "99", "--out", str(out), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 1 and "03_progressive.ipynb failed" in err and "04_greedy.ipynb failed" in err
+    assert "n_slices=99 is out of range" in err
+    for name in ("03_progressive", "04_greedy"):
+        assert _errors(nbformat.read(out / "notebooks" / f"{name}.ipynb", as_version=4))
