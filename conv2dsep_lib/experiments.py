@@ -23,7 +23,7 @@ import numpy as np
 
 from .config import Config, check_n_slices
 from .fingerprint import expand_points, fingerprint_db, fingerprint_distance
-from .strategies import optimise_eq
+from .strategies import EQResult, optimise_eq
 from .transforms import from_db, istft_with_phase, to_db
 from .views import VIEW_NAMES
 
@@ -66,10 +66,9 @@ class StepResult:
     ----------
     view : int
         The slice applied (1..18).
-    eq_db : np.ndarray [shape=(n_points, n_frames)]
-        The fitted EQ.
-    loss_curve : np.ndarray [shape=(num_iterations,)]
-        Loss after every iteration (dB^2).
+    fit : EQResult
+        The fitted EQ: ``eq_db`` [shape=(n_points, n_frames)], ``loss`` and
+        ``loss_curve`` [shape=(num_iterations,)] (dB^2), also exposed here.
     working_db : np.ndarray [shape=(n_bins, n_frames)]
         ``dB(W)`` of the magnitude the step started from.
     magnitude : np.ndarray [shape=(n_bins, n_frames)]
@@ -79,9 +78,16 @@ class StepResult:
     """
 
     view: int
-    eq_db: np.ndarray
-    loss_curve: np.ndarray
+    fit: EQResult
     working_db: np.ndarray
+
+    @property
+    def eq_db(self) -> np.ndarray:
+        return self.fit.eq_db
+
+    @property
+    def loss_curve(self) -> np.ndarray:
+        return self.fit.loss_curve
 
     @cached_property
     def magnitude(self) -> np.ndarray:
@@ -91,7 +97,7 @@ class StepResult:
     @property
     def loss(self) -> float:
         """The step loss, ``mean((m + e - v)**2)`` after the last iteration (dB^2)."""
-        return float(self.loss_curve[-1])
+        return self.fit.loss
 
     @property
     def name(self) -> str:
@@ -126,8 +132,7 @@ def slice_step(working_mag: np.ndarray, view: int, targets: TargetFingerprints, 
     fit = optimise_eq(m, targets[view], config=config)
     if working_db is None:
         working_db = to_db(working_mag, amin=config.amin, top_db=config.top_db, axis=(-2, -1))
-    return StepResult(view=int(view), eq_db=fit.eq_db, loss_curve=fit.loss_curve,
-                      working_db=working_db)
+    return StepResult(view=int(view), fit=fit, working_db=working_db)
 
 
 def run_progressive(mixture_mag: np.ndarray, targets: TargetFingerprints, *,

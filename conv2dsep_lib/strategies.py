@@ -20,7 +20,7 @@ docstring), and the whole loss curve comes from two cumulative sums.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Callable, Optional
 
 import numpy as np
 
@@ -44,7 +44,6 @@ STRATEGY_NAMES = {
 }
 
 
-@dataclass(frozen=True)
 class EQResult:
     """The fitted EQ and its loss history.
 
@@ -52,17 +51,26 @@ class EQResult:
     ----------
     eq_db : np.ndarray [shape=(..., n_points, n_frames)]
         Additive correction in dB, within ``+-clip_db``.
+    loss : float
+        The step loss ``mean((m + e - v) ** 2)`` after the last iteration (dB^2).
     loss_curve : np.ndarray [shape=(num_iterations,)]
-        ``mean((m + e_t - v) ** 2)`` after each iteration (dB^2).
+        The loss after each iteration (dB^2), ``loss_curve[-1] == loss``.  It may be
+        computed on first access (a greedy candidate that is not chosen never needs
+        it).
     """
 
-    eq_db: np.ndarray
-    loss_curve: np.ndarray
+    def __init__(self, eq_db: np.ndarray, loss_curve=None, *, loss: Optional[float] = None,
+                 curve: Optional[Callable[[], np.ndarray]] = None):
+        self.eq_db = eq_db
+        self._curve_value = None if loss_curve is None else np.asarray(loss_curve, dtype=np.float64)
+        self._curve = curve
+        self.loss = float(self._curve_value[-1]) if loss is None else float(loss)
 
     @property
-    def loss(self) -> float:
-        """The step loss: the last value of :attr:`loss_curve` (dB^2)."""
-        return float(self.loss_curve[-1])
+    def loss_curve(self) -> np.ndarray:
+        if self._curve_value is None:
+            self._curve_value = self._curve()
+        return self._curve_value
 
 
 def _loss(m, e, v) -> float:
@@ -108,18 +116,21 @@ def strategy3_db_descent(m: np.ndarray, v: np.ndarray, *, num_iterations: int,
                            lambda e: e - learning_rate * 2.0 * ((m + e) - v))
     a = 1.0 - r ** np.arange(1, num_iterations + 1, dtype=np.float64)  # (iters,)
     e = np.clip(a[-1] * d, -clip_db, clip_db)
-    d2 = d * d
-    n = d.size
+    return EQResult(eq_db=e, loss=_loss(m, e, v),
+                    curve=lambda: _strategy3_loss_curve(d, a, clip_db))
+
+
+def _strategy3_loss_curve(d: np.ndarray, a: np.ndarray, clip_db: float) -> np.ndarray:
+    """Every iteration's loss of the closed-form Strategy 3 (see its docstring)."""
+    n_iter, n = len(a), d.size
     # Only points with |d| > clip_db are ever clipped; find the first iteration at
     # which each one is (a_t |d| > clip_db), then sum their two regimes per iteration.
     big = np.abs(d[np.abs(d) > clip_db])
-    first = np.searchsorted(a, clip_db / big, side="right")          # 0..iters
-    moved_d2 = np.cumsum(np.bincount(first, weights=big * big, minlength=num_iterations + 1))
-    clipped = np.cumsum(np.bincount(first, weights=(big - clip_db) ** 2,
-                                    minlength=num_iterations + 1))
-    unclipped_d2 = float(np.sum(d2)) - moved_d2[:num_iterations]
-    loss = ((1.0 - a) ** 2 * unclipped_d2 + clipped[:num_iterations]) / n
-    return EQResult(eq_db=e, loss_curve=loss)
+    first = np.searchsorted(a, clip_db / big, side="right")          # 0..n_iter
+    moved_d2 = np.cumsum(np.bincount(first, weights=big * big, minlength=n_iter + 1))
+    clipped = np.cumsum(np.bincount(first, weights=(big - clip_db) ** 2, minlength=n_iter + 1))
+    unclipped_d2 = float(np.sum(d * d)) - moved_d2[:n_iter]
+    return ((1.0 - a) ** 2 * unclipped_d2 + clipped[:n_iter]) / n
 
 
 def _iterate_db(m, v, num_iterations, clip_db, step) -> EQResult:

@@ -45,6 +45,7 @@ def test_strategy3_matches_seed_loop(fingerprints, lr, iters, clip):
     assert np.max(np.abs(res.eq_db - E_ref)) < 1e-6
     assert abs(res.loss - loss_ref) < 1e-6
     assert res.loss_curve.shape == (iters,)
+    assert abs(res.loss_curve[-1] - res.loss) < 1e-9
 
 
 def test_strategy3_loss_curve_matches_iteration_by_iteration(fingerprints):
