@@ -326,6 +326,26 @@ def _on_change(box, update, change=None) -> None:
         box.error.value = ""
 
 
+def _wire(box, update, *, interactive: bool, display: bool):
+    """Connect an explorer's controls to *update*, draw it once, and show it.
+
+    The first draw runs outside :func:`_on_change`, so a bad initial value fails the
+    cell (under papermill too).  Interactive: the widget is displayed; otherwise its
+    current figure is shown as static outputs.
+    """
+    handler = functools.partial(_on_change, box, update)
+    for ctrl in box.controls.values():
+        ctrl.observe(handler, names="value")
+    update(box)
+    if not interactive:
+        _static(box, display=display)
+    elif display:
+        from IPython.display import display as _display
+
+        _display(box)
+    return box
+
+
 def _static(box, *, display: bool) -> None:
     """Show an explorer's current figure (and player) as static outputs."""
     if not display:
@@ -410,17 +430,7 @@ def slice_explorer(S_mix: np.ndarray, S_voc: np.ndarray, *, config, view: int = 
     box.audio = None
     box.data = {"S_mix": np.asarray(S_mix), "S_voc": np.asarray(S_voc), "config": config}
     box.raise_errors = raise_errors
-    handler = functools.partial(_on_change, box, update_slice_explorer)
-    for ctrl in controls.values():
-        ctrl.observe(handler, names="value")
-    update_slice_explorer(box)  # a bad initial value fails the cell (under papermill too)
-    if not interactive:
-        _static(box, display=display)
-    elif display:
-        from IPython.display import display as _display
-
-        _display(box)
-    return box
+    return _wire(box, update_slice_explorer, interactive=interactive, display=display)
 
 
 # ------------------------------------------------------------------ optimisation explorer
@@ -565,14 +575,4 @@ def optimisation_explorer(mixture: np.ndarray, vocal: np.ndarray, *, config, vie
     box.data = {"mixture": np.asarray(mixture), "vocal": np.asarray(vocal),
                 "base_config": config, "config": config}
     box.raise_errors = raise_errors
-    handler = functools.partial(_on_change, box, update_optimisation_explorer)
-    for ctrl in controls.values():
-        ctrl.observe(handler, names="value")
-    update_optimisation_explorer(box)  # a bad initial value fails the cell (under papermill too)
-    if not interactive:
-        _static(box, display=display)
-    elif display:
-        from IPython.display import display as _display
-
-        _display(box)
-    return box
+    return _wire(box, update_optimisation_explorer, interactive=interactive, display=display)
