@@ -65,18 +65,22 @@ def config_from_args(args: argparse.Namespace) -> Config:
     return Config().replace(**changes)
 
 
-def add_input_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--data-dir`` or ``--mixture/--vocal``, ``--offset``, ``--pad``."""
+def add_input_arguments(parser: argparse.ArgumentParser, *, pad: bool = True,
+                        defaults: bool = True) -> None:
+    """``--data-dir`` or ``--mixture/--vocal`` or ``--musdb/--track/--subset``, ``--offset``
+    (and ``--pad``).  ``defaults=False`` leaves unset flags ``None`` (to tell what was given)."""
     group = parser.add_argument_group("input (default: data/rtg/100-window/ if present, else the demo song)")
     group.add_argument("--data-dir", type=Path, help=f"folder holding {MIXTURE_NAME} + {VOCAL_NAME}")
     group.add_argument("--mixture", type=Path, help="mixture audio file (with --vocal)")
     group.add_argument("--vocal", type=Path, help="isolated vocal audio file (with --mixture)")
-    group.add_argument("--offset", type=float, default=0.0, help="excerpt start in seconds (default 0)")
-    group.add_argument("--pad", action="store_true", help="zero-pad a clip shorter than the excerpt")
+    group.add_argument("--offset", type=float, default=0.0 if defaults else None,
+                       help="excerpt start in seconds (default 0)")
+    if pad:
+        group.add_argument("--pad", action="store_true", help="zero-pad a clip shorter than the excerpt")
     group.add_argument("--musdb", type=Path, metavar="ROOT",
                        help="MUSDB18 root (train/, test/): HQ wav folders, or .stem.mp4 via musdb + ffmpeg")
     group.add_argument("--track", metavar="NAME", help="MUSDB18 track name (with --musdb)")
-    group.add_argument("--subset", choices=("train", "test"), default="test",
+    group.add_argument("--subset", choices=("train", "test"), default="test" if defaults else None,
                        help="MUSDB18 subset (default test)")
 
 
@@ -337,14 +341,7 @@ def _add_notebooks_parser(sub) -> None:
         description=help_ + " Executed copies go to OUT/notebooks/ (with run.json), each notebook's "
                             "artefacts beside them in OUT/. A failing notebook is kept and named; the "
                             "next ones still run; exit code 1. ORACLE: the experiments use the true vocal.")
-    group = p.add_argument_group("input (default: data/rtg/100-window/ if present, else the demo song)")
-    group.add_argument("--data-dir", type=Path, help=f"folder holding {MIXTURE_NAME} + {VOCAL_NAME}")
-    group.add_argument("--mixture", type=Path, help="mixture audio file (with --vocal)")
-    group.add_argument("--vocal", type=Path, help="isolated vocal audio file (with --mixture)")
-    group.add_argument("--musdb", type=Path, metavar="ROOT", help="MUSDB18 root (with --track)")
-    group.add_argument("--track", metavar="NAME", help="MUSDB18 track name (with --musdb)")
-    group.add_argument("--subset", choices=("train", "test"), default=None, help="MUSDB18 subset (default test)")
-    group.add_argument("--offset", type=float, default=None, help="excerpt start in seconds (default 0)")
+    add_input_arguments(p, pad=False, defaults=False)
     p.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"),
                    help="notebook parameter, parsed as papermill does (True/False/None, int, float, "
                         "else text), e.g. -p n_slices 5; repeatable")
