@@ -852,7 +852,7 @@ def _init_worker() -> None:  # pragma: no cover - runs in pool workers
         from threadpoolctl import threadpool_limits
 
         _THREAD_LIMITS = threadpool_limits(limits=1)
-    except Exception:
+    except ImportError:  # threadpoolctl is optional; the *_NUM_THREADS variables still apply
         pass
 
 

@@ -190,7 +190,7 @@ def test_stem_mp4_without_ffmpeg_gives_clear_error(stem_root, capsys):
 
 @pytest.mark.skipif(not HAS_FFMPEG, reason="ffmpeg is not on PATH: the clear-error branch is tested instead")
 def test_stem_mp4_read_with_ffmpeg(stem_root, tmp_path):
-    pytest.importorskip("musdb")
+    import musdb  # noqa: F401  (installed with museval)
     audio, sr = read_musdb_track(find_musdb_track(stem_root, "Delta - Four"))
     n = int(SR * SECONDS)
     assert sr == SR and audio["mixture"].shape[0] == 2 and abs(audio["vocal"].shape[1] - n) < 0.1 * SR
