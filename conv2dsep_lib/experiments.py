@@ -69,8 +69,9 @@ class StepResult:
     fit : EQResult
         The fitted EQ: ``eq_db`` [shape=(n_points, n_frames)], ``loss`` and
         ``loss_curve`` [shape=(num_iterations,)] (dB^2), also exposed here.
-    working_db : np.ndarray [shape=(n_bins, n_frames)]
-        ``dB(W)`` of the magnitude the step started from.
+    working_db : np.ndarray [shape=(n_bins, n_frames)] or None
+        ``dB(W)`` of the magnitude the step started from; released (``None``) once
+        :attr:`magnitude` has been computed from it.
     magnitude : np.ndarray [shape=(n_bins, n_frames)]
         The working magnitude after the step, ``db_to_amplitude(dB(W) + E)``,
         computed on first access (a greedy candidate that is not chosen never needs
@@ -92,7 +93,12 @@ class StepResult:
     @cached_property
     def magnitude(self) -> np.ndarray:
         E = expand_points(self.eq_db, n_bins=self.working_db.shape[-2])
-        return from_db(self.working_db + E)
+        out = from_db(self.working_db + E)
+        # dB(W) is needed only for this; drop it so a long clip's N states do not
+        # each hold a second full-size array (the frozen dataclass guards the fields
+        # users see; this cache-side release is deliberate).
+        object.__setattr__(self, "working_db", None)
+        return out
 
     @property
     def loss(self) -> float:
