@@ -145,14 +145,14 @@ def plot_spectrogram_comparison(exp, record: dict) -> Figure:
     panels = [(mix_mag, "mixture"), (voc_mag, "target vocal\n(true stem)"),
               (best_mag, f"extracted, lowest loss ({best})\nloss {cands[best]:.3f} dB$^2$"
                          + (f", SI-SDR {si:.1f} dB" if si is not None else "")),
-              (np.abs(mix_mag - best_mag), "residual\n|mixture - extracted|")]
+              (np.abs(mix_mag - best_mag), "residual magnitude\n| |mixture| - |extracted| |")]
     im = None
     for ax, (mag, title) in zip(axes, panels):
         im = plot_spectrogram(ax, mag, sr=cfg.sr, hop_length=cfg.hop_length, title=title, ref=ref)
     for ax in axes[1:]:
         ax.set_ylabel("")
     fig.colorbar(im, ax=list(axes), label="dB re mixture peak", shrink=0.9)
-    fig.suptitle(f"Spectrogram comparison -- {ORACLE}")
+    fig.suptitle(f"Spectrogram comparison -- {ORACLE}", y=1.06)  # above the two-line panel titles
     return fig
 
 
