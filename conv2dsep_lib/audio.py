@@ -32,6 +32,8 @@ __all__ = [
     "check_signal",
     "load_audio",
     "load_pair",
+    "read_audio",
+    "resample",
     "wav_bytes",
     "write_wav",
 ]
@@ -92,6 +94,50 @@ def check_signal(y: np.ndarray, *, name: str = "signal", allow_silence: bool = F
     if not allow_silence and float(np.max(np.abs(y))) < SILENCE_PEAK:
         raise ParameterError(f"{name} is silent (peak < 1e-8): a non-silent signal is required")
     return y
+
+
+def resample(y: np.ndarray, orig_sr: int, sr: int) -> np.ndarray:
+    """Resample along the last axis with soxr (high quality); a no-op at the same rate.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(..., n)]
+    orig_sr, sr : int
+
+    Returns
+    -------
+    np.ndarray [shape=(..., round(n * sr / orig_sr))], float32, C-contiguous
+    """
+    if orig_sr == sr:
+        return y
+    import librosa
+
+    return np.ascontiguousarray(
+        librosa.resample(y, orig_sr=orig_sr, target_sr=sr, res_type="soxr_hq", axis=-1),
+        dtype=np.float32)
+
+
+def read_audio(path: PathLike, *, name: Optional[str] = None):
+    """Read a whole file at its native rate: ``(y [shape=(channels, n)] float32, sr)``.
+
+    Raises
+    ------
+    ParameterError
+        Missing/unreadable/empty file, more than two channels, or a decoding error
+        (*name* -- default the file name -- is used in the message).
+    """
+    import soundfile as sf
+
+    path = Path(path)
+    name = name or repr(path.name)
+    info = audio_info(path)
+    if info.channels > 2:
+        raise ParameterError(f"{name} has {info.channels} channels: allowed mono or stereo")
+    try:
+        data, sr = sf.read(str(path), dtype="float32", always_2d=True)
+    except Exception as exc:
+        raise ParameterError(f"{name} could not be decoded: {str(exc).splitlines()[0]}") from None
+    return np.ascontiguousarray(data.T), int(sr)
 
 
 def load_audio(
@@ -175,10 +221,8 @@ def load_audio(
     if mono:
         y = y.mean(axis=0)
     if file_sr != sr:
-        import librosa
-
         check_signal(y, name=name, allow_silence=True)
-        y = librosa.resample(y, orig_sr=file_sr, target_sr=sr, res_type="soxr_hq", axis=-1)
+        y = resample(y, file_sr, sr)
     if duration is not None:
         n = int(round(duration * sr))
         if y.shape[-1] < n:

@@ -63,7 +63,8 @@ from typing import Callable, Dict, Iterator, List, NamedTuple, Optional, Sequenc
 import numpy as np
 
 from .atomic import atomic_write_bytes
-from .audio import AudioPair, audio_info, check_signal, load_pair, strip_peak_chunk, wav_bytes
+from .audio import (AudioPair, check_signal, load_pair, read_audio, resample,
+                    strip_peak_chunk, wav_bytes)
 from .config import Config
 from .errors import ParameterError
 from .inputs import INSTRUMENTAL_NAME, MIXTURE_NAME, VOCAL_NAME
@@ -317,18 +318,9 @@ def find_pairs(source: PathLike = DEFAULT_SOURCE
 
 def _read_source(path: Path, *, role: str) -> Tuple[np.ndarray, int]:
     """Read one source file: (channels, n) float32 and its rate; validated."""
-    import soundfile as sf
-
-    info = audio_info(path)
-    if info.channels > 2:
-        raise ParameterError(f"{role} {path.name!r} has {info.channels} channels: allowed mono or stereo")
-    try:
-        data, sr = sf.read(str(path), dtype="float32", always_2d=True)
-    except Exception as exc:
-        raise ParameterError(f"{role} {path.name!r} could not be decoded: {str(exc).splitlines()[0]}") from None
-    y = np.ascontiguousarray(data.T)
+    y, sr = read_audio(path, name=f"{role} {path.name!r}")
     check_signal(y, name=f"{role} {path.name!r}")
-    return y, int(sr)
+    return y, sr
 
 
 def _sha256(path: Path) -> str:
@@ -405,16 +397,6 @@ class PrepareResult:
 
 # =========================================================================== prepare
 
-def _resample(y: np.ndarray, orig_sr: int, sr: int) -> np.ndarray:
-    if orig_sr == sr:
-        return y
-    import librosa
-
-    return np.ascontiguousarray(
-        librosa.resample(y, orig_sr=orig_sr, target_sr=sr, res_type="soxr_hq", axis=-1),
-        dtype=np.float32)
-
-
 def _check_offset(offset: Offset) -> Offset:
     if isinstance(offset, str):
         if offset != "auto":
@@ -430,8 +412,8 @@ def _standardise(mix: np.ndarray, mix_sr: int, voc: np.ndarray, voc_sr: int, *, 
                  offset: Offset, align: bool) -> Tuple[Dict[str, np.ndarray], dict, List[str]]:
     """Resample, align, check and cut one pair.  Returns arrays, manifest parts, warnings."""
     sr = config.sr
-    mix = _resample(mix, mix_sr, sr)
-    voc = _resample(voc, voc_sr, sr)
+    mix = resample(mix, mix_sr, sr)
+    voc = resample(voc, voc_sr, sr)
     channels = max(mix.shape[0], voc.shape[0])
     if mix.shape[0] < channels:
         mix = np.repeat(mix, channels, axis=0)
@@ -870,7 +852,7 @@ def build_demo_set(root: PathLike = DEFAULT_DEMO_ROOT, *, seeds: Sequence[int] =
         if force or not all(p.is_file() for p in files.values()):
             song = synthesize_song(seed=int(seed), duration=duration)
             for role, y in (("mixture", song.mixture), ("vocal", song.vocal)):
-                y = _resample(y, song.sr, file_sr)
+                y = resample(y, song.sr, file_sr)
                 if channels == 1:
                     y = y.mean(axis=0, keepdims=True)
                 if subtype.startswith("PCM"):
@@ -1016,7 +998,7 @@ class Dataset:
         full = self._read_full(e)
         out = {}
         for role, (y, file_sr) in full.items():
-            y = _resample(y.mean(axis=0), file_sr, cfg.sr)
+            y = resample(y.mean(axis=0), file_sr, cfg.sr)
             start, n = int(round(offset * cfg.sr)), cfg.n_samples
             if start + n > y.size and not pad:
                 raise ParameterError(
@@ -1044,7 +1026,7 @@ class Dataset:
         e = self._entry(name)
         full = self._read_full(e)
         sr = self.config.sr
-        arrays = {role: _resample(y, file_sr, sr) for role, (y, file_sr) in full.items()}
+        arrays = {role: resample(y, file_sr, sr) for role, (y, file_sr) in full.items()}
         channels = max(a.shape[0] for a in arrays.values())
         arrays = {r: (np.repeat(a, channels, axis=0) if a.shape[0] < channels else a)
                   for r, a in arrays.items()}

@@ -34,6 +34,7 @@ from typing import Dict, List, Tuple, Union
 
 import numpy as np
 
+from .audio import read_audio
 from .errors import ParameterError
 
 __all__ = [
@@ -178,21 +179,6 @@ def find_musdb_track(root: PathLike, name: str, *, subset: str = "test") -> Musd
     raise _unknown_track(name, [t.name for t in tracks], f"MUSDB18 {subset}/ of {str(root)!r}")
 
 
-def _read_wav(path: Path) -> Tuple[np.ndarray, int]:
-    import soundfile as sf
-
-    from .audio import audio_info
-
-    info = audio_info(path)
-    try:
-        data, sr = sf.read(str(path), dtype="float32", always_2d=True)
-    except Exception as exc:
-        raise ParameterError(f"audio file {str(path)!r} could not be decoded: {exc}") from None
-    if info.channels > 2:
-        raise ParameterError(f"{str(path)!r} has {info.channels} channels: allowed mono or stereo")
-    return np.ascontiguousarray(data.T), int(sr)
-
-
 def read_musdb_track(track: MusdbTrack) -> Tuple[Dict[str, np.ndarray], int]:
     """Read a track's mixture and vocals.
 
@@ -215,8 +201,8 @@ def read_musdb_track(track: MusdbTrack) -> Tuple[Dict[str, np.ndarray], int]:
         ``.stem.mp4``, or the ``musdb`` package not installed.
     """
     if track.kind == "wav":
-        mixture, sr_m = _read_wav(track.files["mixture"])
-        vocal, sr_v = _read_wav(track.files["vocal"])
+        mixture, sr_m = read_audio(track.files["mixture"], name=repr(str(track.files["mixture"])))
+        vocal, sr_v = read_audio(track.files["vocal"], name=repr(str(track.files["vocal"])))
         if sr_m != sr_v:
             raise ParameterError(f"track {track.name!r}: mixture.wav is {sr_m} Hz but vocals.wav is "
                                  f"{sr_v} Hz: allowed one rate per track")
