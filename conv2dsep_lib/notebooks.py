@@ -53,7 +53,6 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import re
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -352,18 +351,11 @@ def default_run_name(*, data_dir: Optional[PathLike] = None,
 
 
 # ------------------------------------------------------------------ provenance
-def _git(*args: str) -> Optional[str]:
-    try:
-        out = subprocess.run(["git", *args], cwd=project_root(), capture_output=True, text=True,
-                             timeout=10)
-    except Exception:
-        return None
-    return out.stdout.strip() if out.returncode == 0 else None
-
-
 def _git_provenance() -> Dict[str, Any]:
-    status = _git("status", "--porcelain", "--untracked-files=no")
-    return {"git_commit": _git("rev-parse", "HEAD"),
+    from .pipeline import git_output
+
+    status = git_output("status", "--porcelain", "--untracked-files=no")
+    return {"git_commit": git_output("rev-parse", "HEAD"),
             "git_dirty": None if status is None else bool(status)}
 
 

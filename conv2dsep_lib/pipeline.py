@@ -191,13 +191,15 @@ def _spearman(x, y) -> Optional[float]:
     return float(spearmanr(x[ok], y[ok]).statistic)
 
 
-def _git_commit() -> Optional[str]:
+def git_output(*args: str) -> Optional[str]:
+    """``git ARGS`` run in the package's folder: its stripped output, or ``None``
+    when git or a checkout is not there (an installed package is not a checkout)."""
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).resolve().parent,
-                             capture_output=True, text=True, timeout=5)
-        return out.stdout.strip() or None if out.returncode == 0 else None
+        out = subprocess.run(["git", *args], cwd=Path(__file__).resolve().parent,
+                             capture_output=True, text=True, timeout=10)
     except Exception:
         return None
+    return out.stdout.strip() if out.returncode == 0 else None
 
 
 def _versions() -> Dict[str, str]:
@@ -306,7 +308,7 @@ def results_dict(exp: Experiment, *, audio_paths: Optional[Dict[str, str]] = Non
     }
     record["timings"] = dict(exp.timings)
     record["arguments"] = arguments or {}
-    record["git_commit"] = _git_commit()
+    record["git_commit"] = git_output("rev-parse", "HEAD") or None
     record["versions"] = _versions()
     return to_jsonable(record)
 
