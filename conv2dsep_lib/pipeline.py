@@ -34,6 +34,7 @@ from .views import VIEW_NAMES
 
 __all__ = [
     "ORACLE_NOTE",
+    "score_baselines",
     "Experiment",
     "run_experiment",
     "results_dict",
@@ -158,17 +159,31 @@ def run_experiment(pair: AudioPair, *, config: Config, n_slices: int, greedy: bo
     timings["metrics"] = time.perf_counter() - t0
 
     if baselines:
-        from .baselines import compute_baselines
-
         t0 = time.perf_counter()
-        for name, b in compute_baselines(pair.mixture, pair.vocal, config=config).items():
-            b = dict(b)
-            b["metrics"] = separation_metrics(pair.vocal, b["estimate"], pair.mixture,
-                                              sr=config.sr, bss=bss)
-            exp.baselines[name] = b
+        exp.baselines = score_baselines(pair, config=config, bss=bss)
         timings["baselines"] = time.perf_counter() - t0
     exp.timings = timings
     return exp
+
+
+def score_baselines(pair: AudioPair, *, config: Config, bss: bool = True) -> Dict[str, dict]:
+    """The reference points of a pair, each scored like an extraction.
+
+    Returns
+    -------
+    dict of str -> dict
+        Per baseline name (:data:`conv2dsep_lib.baselines.BASELINES`): ``kind``,
+        ``oracle``, ``estimate`` [shape=(n,)] and ``metrics``
+        (:func:`conv2dsep_lib.metrics.separation_metrics`).
+    """
+    from .baselines import compute_baselines
+    from .metrics import separation_metrics
+
+    scored = {}
+    for name, b in compute_baselines(pair.mixture, pair.vocal, config=config).items():
+        scored[name] = dict(b, metrics=separation_metrics(pair.vocal, b["estimate"], pair.mixture,
+                                                          sr=config.sr, bss=bss))
+    return scored
 
 
 # ------------------------------------------------------------------ results record

@@ -656,22 +656,17 @@ def _run_experiment_task(task: Mapping[str, Any], run_dir: Path) -> Dict[str, An
 
 
 def _run_baselines_task(task: Mapping[str, Any], run_dir: Path) -> Dict[str, Any]:
-    from .baselines import compute_baselines
-    from .metrics import separation_metrics
-    from .pipeline import ORACLE_NOTE
+    from .audio import write_wav
+    from .pipeline import ORACLE_NOTE, score_baselines
 
     s = task["settings"]
     config = Config().replace(**{f: s[f] for f in BASELINE_FIELDS})
     pair = _load_pair(task, config)
     out = {}
-    for name, b in compute_baselines(pair.mixture, pair.vocal, config=config).items():
+    for name, b in score_baselines(pair, config=config, bss=task["bss"]).items():
         if task["keep_audio"]:
-            from .audio import write_wav
-
             write_wav(run_dir / f"{name}.wav", b["estimate"], config.sr)
-        out[name] = {"kind": b["kind"], "oracle": b["oracle"],
-                     "metrics": separation_metrics(pair.vocal, b["estimate"], pair.mixture,
-                                                   sr=config.sr, bss=task["bss"])}
+        out[name] = {"kind": b["kind"], "oracle": b["oracle"], "metrics": b["metrics"]}
     return {"note": "Reference points of the sweep (floor, oracle masks, blind methods) for one "
                     "excerpt; the Conv2D method's rows are " + ORACLE_NOTE,
             "input": pair.source, "config": config.to_dict(), "baselines": out,
