@@ -29,12 +29,12 @@ import tracemalloc
 import librosa
 import numpy as np
 
-from conv2dsep_lib.config import Config
-from conv2dsep_lib.data import build_demo_set, demo_song_dir
-from conv2dsep_lib.demo import synthesize_song
-from conv2dsep_lib.audio import load_pair
-from conv2dsep_lib.experiments import TargetFingerprints, run_greedy, run_progressive
-from conv2dsep_lib.views import apply_view
+from conv2dsep_lib.core.config import Config
+from conv2dsep_lib.method.experiments import TargetFingerprints, run_greedy, run_progressive
+from conv2dsep_lib.method.views import apply_view
+from conv2dsep_lib.sources.audio import load_pair
+from conv2dsep_lib.sources.demo_set import build_demo_set, demo_song_dir
+from conv2dsep_lib.sources.song import synthesize_song
 
 
 # ----------------------------------------------------------------- seed reference
@@ -103,8 +103,10 @@ def fast_best(mix_mag, vocal_mag, n_slices, cfg):
 
 def magnitudes(mixture, vocal, cfg):
     kw = dict(n_fft=cfg.n_fft, hop_length=cfg.hop_length, center=True)
-    return (np.abs(librosa.stft(mixture, **kw)).astype(np.float64),
-            np.abs(librosa.stft(vocal, **kw)).astype(np.float64))
+    return (
+        np.abs(librosa.stft(mixture, **kw)).astype(np.float64),
+        np.abs(librosa.stft(vocal, **kw)).astype(np.float64),
+    )
 
 
 def main(argv=None) -> int:
@@ -118,7 +120,9 @@ def main(argv=None) -> int:
     d = demo_song_dir("data/demo", 0)
     pair = load_pair(d / "stereo_mixture.wav", d / "isolated_vocal.wav", sr=cfg.sr, duration=cfg.duration)
     mix_mag, voc_mag = magnitudes(pair.mixture, pair.vocal, cfg)
-    print(f"best --slices {args.slices} on the demo song: {mix_mag.shape[0]} bins x {mix_mag.shape[1]} windows")
+    print(
+        f"best --slices {args.slices} on the demo song: {mix_mag.shape[0]} bins x {mix_mag.shape[1]} windows"
+    )
 
     fast_times = []
     for _ in range(args.repeats):
@@ -137,8 +141,10 @@ def main(argv=None) -> int:
     print(f"  reference (seed loop for loop): {t_ref:9.3f} s")
     print(f"  conv2dsep (vectorised):         {t_fast:9.3f} s   (best of {args.repeats})")
     print(f"  speed-up ratio:                 {t_ref / t_fast:9.1f} x")
-    print(f"  max |loss difference|: progressive {max(diff_prog, diff_prog_k):.2e}, greedy {diff_greedy:.2e}; "
-          f"greedy order identical: {same_order}")
+    print(
+        f"  max |loss difference|: progressive {max(diff_prog, diff_prog_k):.2e}, greedy {diff_greedy:.2e}; "
+        f"greedy order identical: {same_order}"
+    )
     print(f"  losses k=1..{args.slices}: " + ", ".join(f"{x:.6f}" for x in f_prog))
     print(f"  greedy order {f_order}: final loss {f_greedy[-1]:.6f}")
     ok = max(diff_prog, diff_prog_k, diff_greedy) < 1e-6 and same_order
@@ -156,9 +162,13 @@ def main(argv=None) -> int:
     t_long = time.perf_counter() - t0
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    print(f"\nprogressive {args.slices} slices on a {args.long_seconds:.0f} s clip as one spectrogram "
-          f"({mix_mag.shape[0]} x {mix_mag.shape[1]}):")
-    print(f"  time {t_long:.2f} s, peak traced memory {peak / 2**20:.0f} MiB, final loss {steps[-1].loss:.6f}")
+    print(
+        f"\nprogressive {args.slices} slices on a {args.long_seconds:.0f} s clip as one spectrogram "
+        f"({mix_mag.shape[0]} x {mix_mag.shape[1]}):"
+    )
+    print(
+        f"  time {t_long:.2f} s, peak traced memory {peak / 2**20:.0f} MiB, final loss {steps[-1].loss:.6f}"
+    )
     if not ok:
         print("FAILED: the fast and reference losses differ", file=sys.stderr)
         return 1

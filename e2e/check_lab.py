@@ -36,8 +36,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "01_fingerprinting.ipynb"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 class CheckFailed(Exception):
@@ -57,8 +65,9 @@ def prepare_copy(out: Path) -> Path:
     nb = nbformat.read(NOTEBOOK, as_version=4)
     cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
     run_dir = (out / "run").as_posix()
-    cell.source, n = re.subn(r'^out_dir: str = "[^"]*"', f'out_dir: str = "{run_dir}"', cell.source,
-                             flags=re.M)
+    cell.source, n = re.subn(
+        r'^out_dir: str = "[^"]*"', f'out_dir: str = "{run_dir}"', cell.source, flags=re.M
+    )
     if n != 1:
         raise CheckFailed("could not set out_dir in the notebook copy")
     # JupyterLab serves the project folder: the copy must live inside it
@@ -73,12 +82,22 @@ def start_lab(port: int, token: str, tmp: Path, log_path: Path) -> subprocess.Po
     settings = tmp / "settings" / "@jupyterlab" / "apputils-extension"
     settings.mkdir(parents=True)
     (settings / "notification.jupyterlab-settings").write_text(
-        json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+        json.dumps({"fetchNews": "false", "checkForUpdates": False})
+    )
     env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(tmp / "runtime"), JUPYTER_CONFIG_DIR=str(tmp / "config"))
-    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
-           f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-           f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={ROOT}",
-           f"--LabApp.user_settings_dir={tmp / 'settings'}", f"--LabApp.workspaces_dir={tmp / 'workspaces'}"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={ROOT}",
+        f"--LabApp.user_settings_dir={tmp / 'settings'}",
+        f"--LabApp.workspaces_dir={tmp / 'workspaces'}",
+    ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")  # containers and CI often run as root
     log = open(log_path, "w")
@@ -121,9 +140,8 @@ def wait_until(predicate, timeout: float, what: str, interval: float = 0.5):
 
 
 def browser_check(url: str, out: Path, *, timeout: float) -> dict:
-    from playwright.sync_api import sync_playwright
-
     from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import sync_playwright
 
     result: dict = {}
     with sync_playwright() as p:
@@ -134,6 +152,7 @@ def browser_check(url: str, out: Path, *, timeout: float) -> dict:
             page.set_default_timeout(timeout * 1000)
             page.goto(url)
             page.wait_for_selector(".jp-Notebook .jp-Cell", state="visible")
+
             def no_dialog() -> bool:
                 """Accept a dialog in the way (JupyterLab sometimes asks "Select Kernel" when
                 the kernel specs arrive after the notebook opened): True when none is open."""
@@ -148,7 +167,8 @@ def browser_check(url: str, out: Path, *, timeout: float) -> dict:
             def kernel_idle() -> bool:
                 return no_dialog() and bool(
                     page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").count()
-                    or page.locator(".jp-StatusBar-Widget", has_text=re.compile(r"\|\s*Idle")).count())
+                    or page.locator(".jp-StatusBar-Widget", has_text=re.compile(r"\|\s*Idle")).count()
+                )
 
             # the kernel must be up (and no dialog open) before "Run All Cells"
             wait_until(kernel_idle, timeout, "an idle kernel")
@@ -157,16 +177,27 @@ def browser_check(url: str, out: Path, *, timeout: float) -> dict:
             page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
             page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
 
-            explorer = page.locator(".widget-vbox", has=page.locator("img")).filter(
-                has=page.locator("label", has_text=re.compile(r"^window$"))).first
-            wait_until(lambda: no_dialog() and explorer.count() and explorer.is_visible(), timeout,
-                       "the slice explorer")
+            explorer = (
+                page.locator(".widget-vbox", has=page.locator("img"))
+                .filter(has=page.locator("label", has_text=re.compile(r"^window$")))
+                .first
+            )
+            wait_until(
+                lambda: no_dialog() and explorer.count() and explorer.is_visible(),
+                timeout,
+                "the slice explorer",
+            )
             img = explorer.locator("img").first
             wait_until(lambda: (img.get_attribute("src") or "").strip(), timeout, "the explorer's figure")
             # let the remaining cells finish: no cell is still queued/running
-            wait_until(lambda: page.locator(".jp-InputPrompt", has_text="[*]").count() == 0
-                       and page.locator(".jp-InputPrompt", has_text=re.compile(r"\[\d+\]")).count() > 0,
-                       timeout, "all cells to finish")
+            wait_until(
+                lambda: (
+                    page.locator(".jp-InputPrompt", has_text="[*]").count() == 0
+                    and page.locator(".jp-InputPrompt", has_text=re.compile(r"\[\d+\]")).count() > 0
+                ),
+                timeout,
+                "all cells to finish",
+            )
             errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
             tracebacks = page.locator(".jp-RenderedText[data-mime-type='application/vnd.jupyter.error']")
             if tracebacks.count():
@@ -177,7 +208,9 @@ def browser_check(url: str, out: Path, *, timeout: float) -> dict:
             shot_before = explorer.screenshot(path=str(out / "before.png"))
             page.screenshot(path=str(out / "before_page.png"))
 
-            slider = explorer.locator(".widget-slider", has=page.locator("label", has_text=re.compile(r"^window$")))
+            slider = explorer.locator(
+                ".widget-slider", has=page.locator("label", has_text=re.compile(r"^window$"))
+            )
             handle = slider.locator(".noUi-handle").first
             readout_before = slider.locator(".widget-readout").first.inner_text().strip()
             handle.focus()
@@ -185,6 +218,7 @@ def browser_check(url: str, out: Path, *, timeout: float) -> dict:
                 handle.press("ArrowRight")
             wait_until(lambda: img.get_attribute("src") != src_before, timeout, "the figure to change")
             readout_after = slider.locator(".widget-readout").first.inner_text().strip()
+
             def settled():  # the last keypress's redraw has arrived: src unchanged for 1.5 s
                 src = img.get_attribute("src")
                 time.sleep(1.5)
@@ -232,8 +266,10 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     out = args.out.resolve()
     if not Path(CHROMIUM).exists():
-        print(f"e2e: {CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium)",
-              file=sys.stderr)
+        print(
+            f"e2e: {CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium)",
+            file=sys.stderr,
+        )
         return 1
     out.mkdir(parents=True, exist_ok=True)
     copy = prepare_copy(out)
@@ -244,8 +280,9 @@ def main(argv=None) -> int:
     try:
         wait_for_server(port, token, proc)
         rel = copy.relative_to(ROOT).as_posix()
-        result = browser_check(f"http://127.0.0.1:{port}/lab/tree/{rel}?token={token}", out,
-                               timeout=args.timeout)
+        result = browser_check(
+            f"http://127.0.0.1:{port}/lab/tree/{rel}?token={token}", out, timeout=args.timeout
+        )
     except CheckFailed as exc:
         print(f"e2e: FAILED: {exc}", file=sys.stderr)
         return 1
@@ -254,9 +291,11 @@ def main(argv=None) -> int:
         shutil.rmtree(tmp, ignore_errors=True)
     result["seconds"] = round(time.time() - t0, 1)
     (out / "result.json").write_text(json.dumps(result, indent=2) + "\n")
-    print(f"e2e: ok in {result['seconds']:.0f} s: slider {result['slider_before']} -> "
-          f"{result['slider_after']}, figure changed, {result['audio_elements']} <audio> element(s); "
-          f"screenshots {out / 'before.png'}, {out / 'after.png'}")
+    print(
+        f"e2e: ok in {result['seconds']:.0f} s: slider {result['slider_before']} -> "
+        f"{result['slider_after']}, figure changed, {result['audio_elements']} <audio> element(s); "
+        f"screenshots {out / 'before.png'}, {out / 'after.png'}"
+    )
     return 0
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from conv2dsep_lib.config import Config
+from conv2dsep_lib.core.config import Config
 
 
 @pytest.fixture
@@ -41,8 +41,9 @@ def write_pair(tmp_path):
     """Write a mixture/vocal pair (stereo or mono, any rate) and return their paths."""
     import soundfile as sf
 
-    def _write(*, sr=44100, seconds=5.0, stereo_mix=True, stereo_vocal=True, seed=0,
-               subdir="pair", ext="wav"):
+    def _write(
+        *, sr=44100, seconds=5.0, stereo_mix=True, stereo_vocal=True, seed=0, subdir="pair", ext="wav"
+    ):
         n = int(sr * seconds)
         voice, band = _voice_and_band(sr, n, seed)
         mix = voice + band

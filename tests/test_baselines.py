@@ -1,24 +1,32 @@
-"""Tests of :mod:`conv2dsep_lib.baselines` on a seeded synthetic mixture."""
+"""Tests of :mod:`conv2dsep_lib.separators` (the baselines) on a seeded synthetic mixture."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from conv2dsep_lib.baselines import (
+from conv2dsep_lib.core.config import Config
+from conv2dsep_lib.core.errors import ParameterError
+from conv2dsep_lib.scoring.metrics import si_sdr
+from conv2dsep_lib.separators import registry
+from conv2dsep_lib.separators.base import Kind, Mixture, Reference, Separator
+from conv2dsep_lib.separators.classic import _hpss_kernels, repet_width
+from conv2dsep_lib.separators.registry import (
+    BASELINE_KINDS,
     BASELINES,
-    _hpss_kernels,
     baseline_estimate,
     compute_baselines,
-    repet_width,
+    separate,
 )
-from conv2dsep_lib.config import Config
-from conv2dsep_lib.errors import ParameterError
-from conv2dsep_lib.metrics import si_sdr
 
 NAMES = ("mixture", "oracle_irm", "oracle_ibm", "repet_sim", "hpss")
-KINDS = {"mixture": "floor", "oracle_irm": "oracle", "oracle_ibm": "oracle",
-         "repet_sim": "blind", "hpss": "blind"}
+KINDS = {
+    "mixture": "floor",
+    "oracle_irm": "oracle",
+    "oracle_ibm": "oracle",
+    "repet_sim": "blind",
+    "hpss": "blind",
+}
 
 
 def synthetic_mixture(sr, n, seed=0):
@@ -34,11 +42,10 @@ def synthetic_mixture(sr, n, seed=0):
     drums = np.zeros(n)
     burst = int(0.12 * sr)
     for start in range(0, n - burst, int(0.25 * sr)):
-        drums[start : start + burst] += rng.standard_normal(burst) * np.exp(
-            -np.arange(burst) / (0.02 * sr)
-        )
-    chord = sum(0.1 * np.sin(2 * np.pi * f * t + rng.uniform(0, 2 * np.pi))
-                for f in (130.8, 164.8, 196.0, 261.6))
+        drums[start : start + burst] += rng.standard_normal(burst) * np.exp(-np.arange(burst) / (0.02 * sr))
+    chord = sum(
+        0.1 * np.sin(2 * np.pi * f * t + rng.uniform(0, 2 * np.pi)) for f in (130.8, 164.8, 196.0, 261.6)
+    )
     mixture = voice + 0.5 * drums + chord
     return mixture.astype(np.float32), voice.astype(np.float32)
 
@@ -63,51 +70,49 @@ def results(pair, cfg):
 def test_baselines_table_names_and_kinds():
     assert tuple(name for name, _ in BASELINES) == NAMES
     assert dict(BASELINES) == KINDS
+    assert dict(BASELINE_KINDS) == KINDS
 
 
 def test_compute_baselines_labels_and_shapes(results, pair):
     mixture, _ = pair
     assert tuple(results) == NAMES
-    for name, b in results.items():
-        assert b["kind"] == KINDS[name]
-        assert b["oracle"] is (KINDS[name] == "oracle")
-        est = b["estimate"]
+    for name, est in results.items():
+        assert BASELINE_KINDS[name] == KINDS[name]
+        assert isinstance(est, np.ndarray), name
         assert est.dtype == np.float32 and est.shape == mixture.shape, name
         assert np.isfinite(est).all(), name
         assert np.abs(est).max() > 0, name
 
 
 def test_mixture_floor_is_the_mixture(results, pair):
-    np.testing.assert_array_equal(results["mixture"]["estimate"], pair[0])
+    np.testing.assert_array_equal(results["mixture"], pair[0])
 
 
 def test_oracle_masks_beat_the_floor_clearly(results, pair):
     mixture, vocal = pair
-    floor = si_sdr(vocal, results["mixture"]["estimate"])
+    floor = si_sdr(vocal, results["mixture"])
     for name in ("oracle_irm", "oracle_ibm"):
-        assert si_sdr(vocal, results[name]["estimate"]) > floor + 6.0, name
+        assert si_sdr(vocal, results[name]) > floor + 6.0, name
 
 
 def test_hpss_improves_on_the_floor(results, pair):
     # not a requirement of a blind baseline in general, but on this mixture (sustained
     # chord + broadband bursts + a vibrato voice) the two stages should each work
     mixture, vocal = pair
-    assert si_sdr(vocal, results["hpss"]["estimate"]) > si_sdr(vocal, mixture) + 1.0
+    assert si_sdr(vocal, results["hpss"]) > si_sdr(vocal, mixture) + 1.0
 
 
 def test_baseline_estimate_matches_compute_baselines(results, pair, cfg):
     mixture, vocal = pair
     for name in ("oracle_ibm", "hpss"):
-        np.testing.assert_array_equal(
-            baseline_estimate(name, mixture, vocal, config=cfg), results[name]["estimate"]
-        )
+        np.testing.assert_array_equal(baseline_estimate(name, mixture, vocal, config=cfg), results[name])
 
 
 def test_blind_baselines_do_not_need_the_vocal(results, pair, cfg):
     mixture, _ = pair
     out = compute_baselines(mixture, None, config=cfg, names=["mixture", "hpss"])
     assert tuple(out) == ("mixture", "hpss")
-    np.testing.assert_array_equal(out["hpss"]["estimate"], results["hpss"]["estimate"])
+    np.testing.assert_array_equal(out["hpss"], results["hpss"])
     with pytest.raises(ParameterError, match="vocal=None is invalid for oracle"):
         baseline_estimate("oracle_irm", mixture, None, config=cfg)
 
@@ -132,13 +137,21 @@ def test_unknown_name_lists_the_allowed_names(pair, cfg):
 
 def test_input_errors(pair, cfg):
     mixture, vocal = pair
-    with pytest.raises(ParameterError, match=r"shape \(2, 10\)"):
+    with pytest.raises(ParameterError, match=r"mixture has shape \(2, 10\): allowed a mono 1-D array"):
         baseline_estimate("hpss", np.zeros((2, 10)), None, config=cfg)
-    with pytest.raises(ParameterError, match="vocal length"):
+    with pytest.raises(
+        ParameterError,
+        match=rf"vocal length {len(vocal) - 1} differs from mixture length "
+        rf"{len(mixture)}",
+    ):
         baseline_estimate("oracle_ibm", mixture, vocal[:-1], config=cfg)
     bad = mixture.copy()
     bad[5] = np.nan
-    with pytest.raises(ParameterError, match="NaN"):
+    with pytest.raises(
+        ParameterError,
+        match=r"mixture has 1 NaN/inf samples \(the first at index 5: nan\): "
+        r"allowed finite samples only",
+    ):
         baseline_estimate("mixture", bad, vocal, config=cfg)
 
 
@@ -160,3 +173,31 @@ def test_repet_sim_on_a_short_clip(pair, cfg):
 
 def test_hpss_kernels_at_default_config():
     assert _hpss_kernels(Config()) == ((21, 3), (5, 19))
+
+
+def test_a_blind_separator_never_receives_the_reference(pair, cfg, monkeypatch):
+    def takes_reference(mixture, reference):
+        raise AssertionError("never called")
+
+    with pytest.raises(TypeError, match=r"blind separator 'x' must take \(mixture\) and nothing else"):
+        Separator("x", Kind.BLIND, takes_reference, "d")
+    mixture_audio, vocal_audio = pair
+    mixture, reference = Mixture(mixture_audio, cfg), Reference(vocal_audio, cfg)
+    seen = []
+
+    def blind(mixture):
+        seen.append(mixture)
+        return mixture.audio
+
+    spy = Separator("repet_sim", Kind.BLIND, blind, "d")
+    with monkeypatch.context() as m:
+        m.setattr(registry, "get_separator", lambda name: spy)
+        assert separate("repet_sim", mixture, reference) is mixture_audio  # blind() takes one argument
+    assert len(seen) == 1 and seen[0] is mixture
+    # the registered blind separator runs without a reference, and ignores one when given
+    est = separate("repet_sim", mixture)
+    assert est.shape == mixture_audio.shape and np.isfinite(est).all()
+    np.testing.assert_array_equal(separate("repet_sim", mixture, reference), est)
+    for name in ("oracle_irm", "oracle_ibm", "conv2d_fingerprint"):
+        with pytest.raises(ParameterError, match=f"{name} is an oracle separator: it needs the true vocal"):
+            separate(name, mixture)

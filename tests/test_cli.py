@@ -3,7 +3,6 @@
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,12 +14,12 @@ FAST = ["--iterations", "5", "--no-bss", "--no-baselines", "--quiet"]
 
 
 def independent_si_sdr(ref, est):
-    """SI-SDR written out here, independent of conv2dsep_lib.metrics."""
+    """SI-SDR written out here, independent of conv2dsep_lib.scoring.metrics."""
     ref = ref - ref.mean()
     est = est - est.mean()
     alpha = np.dot(est, ref) / np.dot(ref, ref)
     target = alpha * ref
-    return 10 * np.log10(np.sum(target ** 2) / np.sum((est - target) ** 2))
+    return 10 * np.log10(np.sum(target**2) / np.sum((est - target) ** 2))
 
 
 @pytest.fixture(scope="module")
@@ -34,19 +33,42 @@ def best_run(tmp_path_factory):
     sf.write(tmp / "mix.flac", np.stack([voice + band, voice + 0.8 * band], 1), sr)
     sf.write(tmp / "voc.flac", voice, sr)  # a mono vocal with a stereo mixture
     out = tmp / "out"
-    code = main(["best", "--slices", "3", "--iterations", "20", "--mixture", str(tmp / "mix.flac"),
-                 "--vocal", str(tmp / "voc.flac"), "--out", str(out), "--quiet"])
+    code = main(
+        [
+            "best",
+            "--slices",
+            "3",
+            "--iterations",
+            "20",
+            "--mixture",
+            str(tmp / "mix.flac"),
+            "--vocal",
+            str(tmp / "voc.flac"),
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
     return code, out / "output_progressive_3slices"
 
 
 def test_best_writes_the_seed_layout(best_run):
     code, folder = best_run
     assert code == 0
-    for rel in ["1_slices/extracted_vocal.wav", "1_slices/1_original_mixture.wav",
-                "1_slices/2_target_vocal.wav", "2_slices/extracted_vocal.wav", "3_slices/extracted_vocal.wav",
-                "best_sequence_found/extracted_vocal_best_sequence.wav",
-                "all_tests_loss_progression.png", "final_loss_comparison.png", "spectrogram_comparison.png",
-                "separation_quality.png", "loss_vs_si_sdr.png", "results.json"]:
+    for rel in [
+        "1_slices/extracted_vocal.wav",
+        "1_slices/1_original_mixture.wav",
+        "1_slices/2_target_vocal.wav",
+        "2_slices/extracted_vocal.wav",
+        "3_slices/extracted_vocal.wav",
+        "best_sequence_found/extracted_vocal_best_sequence.wav",
+        "all_tests_loss_progression.png",
+        "final_loss_comparison.png",
+        "spectrogram_comparison.png",
+        "separation_quality.png",
+        "loss_vs_si_sdr.png",
+        "results.json",
+    ]:
         assert (folder / rel).is_file(), rel
     for png in folder.glob("*.png"):
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
@@ -57,11 +79,15 @@ def test_best_writes_the_seed_layout(best_run):
 def test_results_json_fields_and_honesty(best_run):
     _, folder = best_run
     r = json.loads((folder / "results.json").read_text())
+    assert r["schema_version"] == 1
     assert r["oracle"] is True and "ORACLE" in r["note"]
     assert r["config"]["sr"] == 22050 and r["config"]["num_iterations"] == 20
     assert [p["n_slices"] for p in r["progressive"]] == [1, 2, 3]
     for p in r["progressive"]:
-        assert p["sequence"] == ["slice_1_horizontal", "slice_2_vertical", "slice_3_diagonal_up"][: p["n_slices"]]
+        assert (
+            p["sequence"]
+            == ["slice_1_horizontal", "slice_2_vertical", "slice_3_diagonal_up"][: p["n_slices"]]
+        )
         assert np.isfinite(p["loss"]) and len(p["step_losses"]) == p["n_slices"]
         assert p["loss"] == p["step_losses"][-1]
         for key in ("si_sdr", "sdr", "sir", "sar"):
@@ -92,9 +118,19 @@ def test_evaluate_command_matches_the_run(best_run, tmp_path, capsys):
     _, folder = best_run
     r = json.loads((folder / "results.json").read_text())
     out = tmp_path / "eval.json"
-    code = main(["evaluate", "--estimate", str(folder / "2_slices/extracted_vocal.wav"),
-                 "--reference", str(folder / "1_slices/2_target_vocal.wav"),
-                 "--mixture", str(folder / "1_slices/1_original_mixture.wav"), "--json", str(out)])
+    code = main(
+        [
+            "evaluate",
+            "--estimate",
+            str(folder / "2_slices/extracted_vocal.wav"),
+            "--reference",
+            str(folder / "1_slices/2_target_vocal.wav"),
+            "--mixture",
+            str(folder / "1_slices/1_original_mixture.wav"),
+            "--json",
+            str(out),
+        ]
+    )
     assert code == 0
     assert "si_sdr" in capsys.readouterr().out
     ev = json.loads(out.read_text())["metrics"]
@@ -104,8 +140,23 @@ def test_evaluate_command_matches_the_run(best_run, tmp_path, capsys):
 
 def test_progressive_has_no_greedy(tmp_path, write_pair):
     mp, vp = write_pair(sr=44100)
-    assert main(["progressive", "--slices", "2", "--mixture", str(mp), "--vocal", str(vp),
-                 "--out", str(tmp_path / "o"), *FAST]) == 0
+    assert (
+        main(
+            [
+                "progressive",
+                "--slices",
+                "2",
+                "--mixture",
+                str(mp),
+                "--vocal",
+                str(vp),
+                "--out",
+                str(tmp_path / "o"),
+                *FAST,
+            ]
+        )
+        == 0
+    )
     folder = tmp_path / "o" / "output_progressive_2slices"
     r = json.loads((folder / "results.json").read_text())
     assert "greedy" not in r and not (folder / "best_sequence_found").exists()
@@ -118,13 +169,13 @@ def test_rerun_replaces_and_failure_keeps_previous(tmp_path, write_pair, monkeyp
     assert main(args) == 0
     folder = tmp_path / "output_progressive_1slices"
     before = (folder / "results.json").read_bytes()
-    import conv2dsep_lib.plots as plots
+    import conv2dsep_lib.run.outputs as outputs
 
     def boom(*a, **k):
         raise RuntimeError("disk full while plotting")
 
-    monkeypatch.setattr(plots, "save_experiment_figures", boom)
-    with pytest.raises(RuntimeError):
+    monkeypatch.setattr(outputs, "save_experiment_figures", boom)
+    with pytest.raises(RuntimeError, match="disk full while plotting"):
         main(args)
     assert (folder / "results.json").read_bytes() == before  # the previous run is intact
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no half-written folder
@@ -136,23 +187,26 @@ def _err(capsys):
     return err
 
 
-@pytest.mark.parametrize("flags,needle", [
-    (["--slices", "19"], "n_slices=19"),
-    (["--slices", "0"], "allowed 1..18"),
-    (["--iterations", "0"], "num_iterations=0"),
-    (["--learning-rate", "-0.1"], "learning_rate=-0.1"),
-    (["--learning-rate", "0"], "learning_rate=0.0"),
-    (["--clip-db", "0"], "clip_db=0.0"),
-    (["--n-points", "1"], "n_points=1"),
-    (["--hop-length", "0"], "hop_length=0"),
-    (["--n-fft", "-1"], "n_fft=-1"),
-    (["--sr", "0"], "sr=0"),
-    (["--duration", "0.01"], "too short for one window"),
-    (["--strategy", "7"], "strategy=7"),
-    (["--greedy-score", "fastest"], "greedy_score='fastest'"),
-    (["--slices", "two"], "invalid int value: 'two'"),
-    (["--offset", "-2"], "offset=-2"),
-])
+@pytest.mark.parametrize(
+    "flags,needle",
+    [
+        (["--slices", "19"], "n_slices=19"),
+        (["--slices", "0"], "allowed 1..18"),
+        (["--iterations", "0"], "num_iterations=0"),
+        (["--learning-rate", "-0.1"], "learning_rate=-0.1"),
+        (["--learning-rate", "0"], "learning_rate=0.0"),
+        (["--clip-db", "0"], "clip_db=0.0"),
+        (["--n-points", "1"], "n_points=1"),
+        (["--hop-length", "0"], "hop_length=0"),
+        (["--n-fft", "-1"], "n_fft=-1"),
+        (["--sr", "0"], "sr=0"),
+        (["--duration", "0.01"], "too short for one window"),
+        (["--strategy", "7"], "strategy=7"),
+        (["--greedy-score", "fastest"], "greedy_score='fastest'"),
+        (["--slices", "two"], "invalid int value: 'two'"),
+        (["--offset", "-2"], "offset=-2"),
+    ],
+)
 def test_bad_parameters_exit_2_with_one_line(flags, needle, tmp_path, write_pair, capsys):
     mp, vp = write_pair()
     out = tmp_path / "out"
@@ -189,14 +243,17 @@ def _bad_input(tmp_path, kind):
     return d
 
 
-@pytest.mark.parametrize("kind,needle", [
-    ("short", "too short: 3.000 s"),
-    ("silent", "is silent"),
-    ("nan", "NaN/inf"),
-    ("unreadable", "not readable audio"),
-    ("missing", "has no isolated_vocal.wav"),
-    ("rate", "differ in length"),
-])
+@pytest.mark.parametrize(
+    "kind,needle",
+    [
+        ("short", "too short: 3.000 s"),
+        ("silent", "isolated_vocal.wav is silent (peak < 1e-08)"),
+        ("nan", "stereo_mixture.wav has 1 NaN/inf samples (the first at index 1000: nan)"),
+        ("unreadable", "not readable audio"),
+        ("missing", "has no isolated_vocal.wav"),
+        ("rate", "differ in length"),
+    ],
+)
 def test_bad_inputs_exit_2_and_lose_nothing(kind, needle, tmp_path, capsys):
     d = _bad_input(tmp_path, kind)
     before = {p.name: p.read_bytes() for p in d.iterdir()}
@@ -224,8 +281,12 @@ def test_input_argument_combinations(tmp_path, write_pair, capsys):
 
 def test_module_entry_point_in_a_subprocess(tmp_path):
     """No traceback, exit code 2, one line: as a user sees it."""
-    proc = subprocess.run([sys.executable, "-m", "conv2dsep_lib", "best", "--slices", "42"],
-                          capture_output=True, text=True, cwd=tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "conv2dsep_lib", "best", "--slices", "42"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "Traceback" not in proc.stderr
     assert "n_slices=42" in proc.stderr

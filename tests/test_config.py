@@ -4,8 +4,8 @@ import dataclasses
 
 import pytest
 
-from conv2dsep_lib.config import Config, check_n_slices
-from conv2dsep_lib.errors import ParameterError
+from conv2dsep_lib.core.config import Config, check_n_slices
+from conv2dsep_lib.core.errors import ParameterError
 
 
 def test_seed_defaults():
@@ -25,21 +25,24 @@ def test_frozen_and_replace():
     assert Config.from_dict(d.to_dict()) == d
 
 
-@pytest.mark.parametrize("field,value,needle", [
-    ("num_iterations", 0, "num_iterations=0"),
-    ("learning_rate", 0.0, "learning_rate=0.0"),
-    ("learning_rate", -1.0, "learning_rate=-1.0"),
-    ("clip_db", 0, "clip_db=0"),
-    ("n_points", 1, "n_points=1"),
-    ("hop_length", 0, "hop_length=0"),
-    ("n_fft", -2048, "n_fft=-2048"),
-    ("sr", 0, "sr=0"),
-    ("sr", 22050.5, "sr=22050.5"),
-    ("duration", 0.05, "too short for one window"),
-    ("duration", float("nan"), "duration=nan"),
-    ("strategy", 5, "strategy=5"),
-    ("greedy_score", "loss", "greedy_score='loss'"),
-])
+@pytest.mark.parametrize(
+    "field,value,needle",
+    [
+        ("num_iterations", 0, "num_iterations=0"),
+        ("learning_rate", 0.0, "learning_rate=0.0"),
+        ("learning_rate", -1.0, "learning_rate=-1.0"),
+        ("clip_db", 0, "clip_db=0"),
+        ("n_points", 1, "n_points=1"),
+        ("hop_length", 0, "hop_length=0"),
+        ("n_fft", -2048, "n_fft=-2048"),
+        ("sr", 0, "sr=0"),
+        ("sr", 22050.5, "sr=22050.5"),
+        ("duration", 0.05, "too short for one window"),
+        ("duration", float("nan"), "duration=nan"),
+        ("strategy", 5, "strategy=5"),
+        ("greedy_score", "loss", "greedy_score='loss'"),
+    ],
+)
 def test_invalid_values_name_value_and_range(field, value, needle):
     with pytest.raises(ParameterError) as err:
         Config().replace(**{field: value})

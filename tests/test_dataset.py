@@ -7,19 +7,24 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-
-from conv2dsep_lib import cli, data, inputs
-from conv2dsep_lib.audio import AudioPair
-from conv2dsep_lib.config import Config
-from conv2dsep_lib.data import build_demo_set, demo_song_dir, open_dataset, prepare
-from conv2dsep_lib.errors import ParameterError
-
 from conftest import _voice_and_band
+
+from conv2dsep_lib import cli
+from conv2dsep_lib.core.config import Config
+from conv2dsep_lib.core.errors import ParameterError
+from conv2dsep_lib.sources import demo_set, inputs
+from conv2dsep_lib.sources.audio import AudioPair
+from conv2dsep_lib.sources.datasets import open_dataset
+from conv2dsep_lib.sources.demo_set import build_demo_set, demo_song_dir
+from conv2dsep_lib.sources.prepare import prepare
 
 
 def _hashes(folder: Path) -> dict:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -33,12 +38,19 @@ def demo_root(tmp_path_factory):
 
 # --------------------------------------------------------------------------- demo set
 
+
 def test_demo_sources_are_mixed_formats(demo_root):
     src = demo_root / "process" / "100-window"
     assert sorted(p.name for p in src.iterdir()) == [
-        "demo_song_0_100-full.wav", "demo_song_0_100-stem.wav",
-        "demo_song_2_100-full.aiff", "demo_song_2_100-stem.aiff"]
-    wav, aiff = sf.info(str(src / "demo_song_0_100-full.wav")), sf.info(str(src / "demo_song_2_100-stem.aiff"))
+        "demo_song_0_100-full.wav",
+        "demo_song_0_100-stem.wav",
+        "demo_song_2_100-full.aiff",
+        "demo_song_2_100-stem.aiff",
+    ]
+    wav, aiff = (
+        sf.info(str(src / "demo_song_0_100-full.wav")),
+        sf.info(str(src / "demo_song_2_100-stem.aiff")),
+    )
     assert (wav.samplerate, wav.channels, wav.subtype) == (44100, 2, "FLOAT")
     assert (aiff.samplerate, aiff.channels, aiff.format) == (32000, 1, "AIFF")
 
@@ -56,7 +68,9 @@ def test_demo_set_is_prepared_by_prepare(demo_root, tmp_path):
     for seed in (0, 2):
         name = f"demo_song_{seed}"
         for f in ("stereo_mixture.wav", "isolated_vocal.wav", "stereo_instrumental.wav"):
-            assert (tmp_path / "rtg" / name / f).read_bytes() == (demo_song_dir(demo_root, seed) / f).read_bytes()
+            assert (tmp_path / "rtg" / name / f).read_bytes() == (
+                demo_song_dir(demo_root, seed) / f
+            ).read_bytes()
     assert again.exit_code == 0
 
 
@@ -64,7 +78,7 @@ def test_demo_set_is_idempotent(demo_root):
     before = _hashes(demo_root)
     result = build_demo_set(demo_root, seeds=(0, 2), duration=5.0)
     assert [p.status for p in result.pairs] == ["unchanged", "unchanged"]
-    forced = build_demo_set(demo_root, seeds=(0, 2), duration=5.0, force=True)   # re-synthesised
+    forced = build_demo_set(demo_root, seeds=(0, 2), duration=5.0, force=True)  # re-synthesised
     assert [p.status for p in forced.pairs] == ["unchanged", "unchanged"]
     assert _hashes(demo_root) == before
 
@@ -77,19 +91,19 @@ def test_demo_set_rejects_bad_seeds(tmp_path):
 
 def test_default_input_builds_the_demo_set_on_first_use(tmp_path, monkeypatch):
     calls = []
-    real = data.build_demo_set
+    real = demo_set.build_demo_set
 
     def small_build(root, **kwargs):
         calls.append(Path(root))
         return real(root, seeds=(0,), duration=5.0)
 
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(data, "build_demo_set", small_build)
+    monkeypatch.setattr(inputs, "build_demo_set", small_build)  # the name resolve_pair_paths calls
     mix, voc = inputs.resolve_pair_paths()
     assert calls == [Path("data/demo")]
     assert mix == Path("data/demo/rtg/100-window/demo_song_0/stereo_mixture.wav") and mix.is_file()
     assert voc.name == "isolated_vocal.wav"
-    assert inputs.resolve_pair_paths() == (mix, voc) and len(calls) == 1   # built once
+    assert inputs.resolve_pair_paths() == (mix, voc) and len(calls) == 1  # built once
     # a user pair in data/rtg/100-window/ wins over the demo
     user = Path("data/rtg/100-window")
     user.mkdir(parents=True)
@@ -103,15 +117,36 @@ def test_make_demo_commands(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert cli.main(["prepare", "--demo", "--quiet"]) == 0
     assert sorted(p.name for p in Path("data/demo/rtg/100-window").iterdir()) == [
-        "demo_song_0", "demo_song_1", "demo_song_2"]
-    assert cli.main(["best", "--data-dir", "data/demo/rtg/100-window/demo_song_0", "--no-bss",
-                     "--no-baselines", "--iterations", "5", "--slices", "2", "--out", "out", "--quiet"]) == 0
+        "demo_song_0",
+        "demo_song_1",
+        "demo_song_2",
+    ]
+    assert (
+        cli.main(
+            [
+                "best",
+                "--data-dir",
+                "data/demo/rtg/100-window/demo_song_0",
+                "--no-bss",
+                "--no-baselines",
+                "--iterations",
+                "5",
+                "--slices",
+                "2",
+                "--out",
+                "out",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     record = json.loads(next(Path("out").glob("*/results.json")).read_text())
     assert "demo_song_0" in json.dumps(record)
     capsys.readouterr()
 
 
 # --------------------------------------------------------------------------- Dataset
+
 
 def _write_prepared(folder: Path, seed: int, seconds: float = 5.0, sr: int = 22050) -> None:
     v, b = _voice_and_band(sr, int(sr * seconds), seed)
@@ -143,7 +178,7 @@ def test_dataset_single_folder_glob_and_rate(tmp_path):
     single = open_dataset(tmp_path / "a" / "rtg")
     assert single.tracks == ("rtg",)
     both = open_dataset(str(tmp_path / "*" / "rtg"), config=Config(sr=16000, duration=2.0))
-    assert both.tracks == ("a/rtg", "b/rtg")              # same folder names: relative paths
+    assert both.tracks == ("a/rtg", "b/rtg")  # same folder names: relative paths
     pair = both.load("b/rtg", offset=1.0)
     assert pair.sr == 16000 and pair.mixture.shape == (32000,)
     with pytest.raises(ParameterError, match="too short"):

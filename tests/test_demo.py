@@ -1,4 +1,4 @@
-"""Tests for the synthetic demo song (:mod:`conv2dsep_lib.demo`)."""
+"""Tests for the synthetic demo song (:mod:`conv2dsep_lib.sources.song`)."""
 
 from __future__ import annotations
 
@@ -12,17 +12,16 @@ import pytest
 import scipy.signal as ss
 import soundfile as sf
 
-from conv2dsep_lib.demo import (
+from conv2dsep_lib.core.errors import ParameterError
+from conv2dsep_lib.sources.song import (
     DEFAULT_NAMES,
-    _Note,
-    _pitch_track as pitch_control_track,
     REGISTERS,
     DemoSong,
-    ensure_demo_song,
     synthesize_song,
     write_song,
 )
-from conv2dsep_lib.errors import ParameterError
+from conv2dsep_lib.sources.song_score import Note as _Note
+from conv2dsep_lib.sources.song_voice import _pitch_track as pitch_control_track
 
 EXCERPT = 4.7  # seconds: the default excerpt the workbook loads
 
@@ -51,13 +50,14 @@ def _band(spec: np.ndarray, freqs: np.ndarray, lo: float, hi: float) -> np.ndarr
 
 # ----------------------------------------------------------------- shape, sum, levels
 
+
 def test_shapes_dtype_and_info(song):
     n = int(round(12.0 * 44100))
     for arr in (song.mixture, song.vocal, song.instrumental):
         assert arr.shape == (2, n)
         assert arr.dtype == np.float32
     assert song.sr == 44100
-    info = json.loads(json.dumps(song.info))          # JSON-able
+    info = json.loads(json.dumps(song.info))  # JSON-able
     for key in ("seed", "tempo", "key", "register", "duration", "vocal_to_accompaniment_db"):
         assert key in info
     assert info["seed"] == 0 and info["duration"] == 12.0
@@ -86,12 +86,12 @@ def test_no_silence_at_start_and_vocal_starts_early(song):
 def test_vocal_present_and_balanced_in_default_excerpt(song):
     n = int(EXCERPT * song.sr)
     vocal, band = song.vocal[:, :n], song.instrumental[:, :n]
-    assert _db(_rms(vocal)) > -30.0                       # far above silence
+    assert _db(_rms(vocal)) > -30.0  # far above silence
     assert -4.0 <= _db(_rms(vocal) / _rms(band)) <= 2.0
     # and most 100 ms frames of the excerpt contain singing
     frame = int(0.1 * song.sr)
     mono = vocal.mean(axis=0)[: n // frame * frame].reshape(-1, frame)
-    frame_rms = np.sqrt(np.mean(mono ** 2, axis=1))
+    frame_rms = np.sqrt(np.mean(mono**2, axis=1))
     assert np.mean(frame_rms > 0.1 * frame_rms.max()) > 0.6
 
 
@@ -116,15 +116,16 @@ def test_stereo_placement(song):
     def balance_db(x):
         return _db(_rms(x[0]) / _rms(x[1]))
 
-    assert correlation(song.vocal) > 0.8                   # vocal near the centre
+    assert correlation(song.vocal) > 0.8  # vocal near the centre
     assert abs(balance_db(song.vocal)) < 1.0
-    chords = bandpass(song.instrumental, 300, 2000)        # pad: detuned copies spread
+    chords = bandpass(song.instrumental, 300, 2000)  # pad: detuned copies spread
     assert correlation(chords) < 0.7
-    hats = bandpass(song.instrumental, 8000, 16000)         # hi-hats off to one side
+    hats = bandpass(song.instrumental, 8000, 16000)  # hi-hats off to one side
     assert abs(balance_db(hats)) > 1.0
 
 
 # ----------------------------------------------------------------- determinism, seeds
+
 
 def test_same_seed_gives_identical_bytes():
     a = synthesize_song(seed=7, sr=16000, duration=3.0)
@@ -153,8 +154,9 @@ def test_overrides_are_respected():
     assert (s.info["tempo"], s.info["key"], s.info["register"]) == (90.0, "Am", "high")
 
 
-@pytest.mark.parametrize("kwargs", [dict(sr=8000, duration=1.0), dict(tempo=240, duration=4.0),
-                                    dict(tempo=40, duration=1.0)])
+@pytest.mark.parametrize(
+    "kwargs", [dict(sr=8000, duration=1.0), dict(tempo=240, duration=4.0), dict(tempo=40, duration=1.0)]
+)
 def test_extreme_but_valid_parameters(kwargs):
     s = synthesize_song(**kwargs)
     assert np.isfinite(s.mixture).all() and np.abs(s.mixture).max() <= 1.0
@@ -164,31 +166,37 @@ def test_extreme_but_valid_parameters(kwargs):
 def test_speed():
     start = time.perf_counter()
     synthesize_song(seed=5)
-    assert time.perf_counter() - start < 6.0              # ~0.5 s; generous for busy CI
+    assert time.perf_counter() - start < 6.0  # ~0.5 s; generous for busy CI
 
 
 # ----------------------------------------------------------------- the voice
+
 
 def _pitch_track(s: DemoSong):
     """yin f0 (MIDI) of the low-passed mono vocal over the default excerpt."""
     sr, hop = s.sr, 256
     x = s.vocal.mean(axis=0)[: int(EXCERPT * sr)].astype(np.float64)
-    x = ss.sosfilt(ss.butter(4, 1200 / (sr / 2), output="sos"), x)   # drop consonants
+    x = ss.sosfilt(ss.butter(4, 1200 / (sr / 2), output="sos"), x)  # drop consonants
     centre = REGISTERS[s.info["register"]][0]
-    f0 = librosa.yin(x, fmin=librosa.midi_to_hz(centre - 12),
-                     fmax=librosa.midi_to_hz(centre + 14), sr=sr,
-                     frame_length=2048, hop_length=hop)
+    f0 = librosa.yin(
+        x,
+        fmin=librosa.midi_to_hz(centre - 12),
+        fmax=librosa.midi_to_hz(centre + 14),
+        sr=sr,
+        frame_length=2048,
+        hop_length=hop,
+    )
     rms = librosa.feature.rms(y=x, frame_length=1024, hop_length=hop)[0][: len(f0)]
     return librosa.hz_to_midi(f0), rms > 0.1 * rms.max(), hop / sr
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])             # mid, high, low register
+@pytest.mark.parametrize("seed", [0, 1, 2])  # mid, high, low register
 def test_vocal_pitch_has_melody_glides_and_vibrato(seed):
     s = synthesize_song(seed=seed, sr=22050, duration=6.0)
     midi, voiced, dt = _pitch_track(s)
-    assert voiced.mean() > 0.6                             # sung most of the time
+    assert voiced.mean() > 0.6  # sung most of the time
     sung = midi[voiced]
-    assert np.percentile(sung, 95) - np.percentile(sung, 5) > 2.0     # a melody
+    assert np.percentile(sung, 95) - np.percentile(sung, 5) > 2.0  # a melody
     # continuous pitch: many small (sub-semitone) frame-to-frame changes
     step = np.abs(np.diff(sung))
     assert np.mean((step > 0.02) & (step < 1.0)) > 0.3
@@ -201,7 +209,7 @@ def test_vocal_pitch_has_melody_glides_and_vibrato(seed):
     assert 0.05 < np.std(residual[voiced]) < 0.6
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])             # mid, high, low register
+@pytest.mark.parametrize("seed", [0, 1, 2])  # mid, high, low register
 def test_vocal_has_formants_that_change(seed):
     s = synthesize_song(seed=seed, sr=22050, duration=6.0)
     spec, freqs = _power_spec(s.vocal.mean(axis=0)[: int(EXCERPT * s.sr)], s.sr)
@@ -230,7 +238,7 @@ def test_pitch_control_track_glides_and_delays_vibrato():
     assert np.ptp(early) < 0.3
     assert 0.4 < np.ptp(late) < 1.3
     crossings = np.sum(np.diff(np.sign(late - late.mean())) != 0)
-    assert 4.0 <= crossings / 2 / 0.4 <= 7.5                 # vibrato rate, Hz
+    assert 4.0 <= crossings / 2 / 0.4 <= 7.5  # vibrato rate, Hz
 
 
 def test_vocal_has_consonant_noise_bursts(song):
@@ -240,8 +248,8 @@ def test_vocal_has_consonant_noise_bursts(song):
     hf_db = 10 * np.log10(_band(spec, freqs, 4000, 11000) + 1e-20)
     bursts = hf_db > np.median(hf_db[active]) + 12.0
     n_bursts = int(np.sum(np.diff(bursts.astype(int)) == 1))
-    assert n_bursts >= 3                                   # several separate bursts
-    assert bursts.mean() < 0.15                            # and short ones
+    assert n_bursts >= 3  # several separate bursts
+    assert bursts.mean() < 0.15  # and short ones
 
 
 def test_band_has_low_end_the_vocal_lacks(song):
@@ -257,6 +265,7 @@ def test_band_has_low_end_the_vocal_lacks(song):
 
 
 # ----------------------------------------------------------------- files
+
 
 def test_write_song_roundtrip(tmp_path):
     s = synthesize_song(seed=2, sr=22050, duration=2.0)
@@ -279,26 +288,8 @@ def test_write_song_custom_names_and_subtype(tmp_path):
     assert (info.samplerate, info.channels, info.subtype) == (16000, 2, "PCM_16")
 
 
-def test_ensure_demo_song_writes_once(tmp_path):
-    folder = ensure_demo_song(tmp_path / "demo")
-    assert folder == tmp_path / "demo" / "rtg" / "100-window"
-    paths = [folder / name for name in DEFAULT_NAMES]
-    assert all(p.is_file() for p in paths)
-    info = sf.info(str(paths[0]))
-    assert (info.samplerate, info.channels) == (44100, 2)
-    assert info.duration == pytest.approx(12.0)
-    for p in paths:                                        # make any rewrite visible
-        os.utime(p, ns=(1_000_000_000, 1_000_000_000))
-    before = [p.stat().st_mtime_ns for p in paths]
-    assert ensure_demo_song(tmp_path / "demo") == folder
-    assert [p.stat().st_mtime_ns for p in paths] == before
-    # a missing file is written again
-    paths[1].unlink()
-    ensure_demo_song(tmp_path / "demo")
-    assert paths[1].is_file()
-
-
 # ----------------------------------------------------------------- bad parameters
+
 
 @pytest.mark.parametrize(
     "kwargs, shown",

@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from conv2dsep_lib.baselines import compute_baselines
-from conv2dsep_lib.config import Config
-from conv2dsep_lib.demo import synthesize_song
-from conv2dsep_lib.errors import ParameterError
-from conv2dsep_lib.evaluation import evaluate_files, format_table
-from conv2dsep_lib.metrics import separation_metrics
+from conv2dsep_lib.core.config import Config
+from conv2dsep_lib.core.errors import ParameterError
+from conv2dsep_lib.scoring.files import FileScores, evaluate_files, format_table
+from conv2dsep_lib.scoring.metrics import separation_metrics
+from conv2dsep_lib.separators.registry import compute_baselines
+from conv2dsep_lib.sources.song import synthesize_song
 
 
 @pytest.fixture(scope="module")
@@ -22,8 +22,10 @@ def demo_excerpt():
 
 def test_oracle_masks_beat_the_floor_on_the_demo_song(demo_excerpt):
     mix, voc, cfg = demo_excerpt
-    scores = {name: separation_metrics(voc, b["estimate"], mix, sr=cfg.sr, bss=False)["si_sdr"]
-              for name, b in compute_baselines(mix, voc, config=cfg).items()}
+    scores = {
+        name: separation_metrics(voc, estimate, mix, sr=cfg.sr, bss=False).si_sdr
+        for name, estimate in compute_baselines(mix, voc, config=cfg).items()
+    }
     assert scores["oracle_irm"] > scores["mixture"] + 6
     assert scores["oracle_ibm"] > scores["mixture"] + 6
     assert all(np.isfinite(v) for v in scores.values())
@@ -35,11 +37,14 @@ def test_evaluate_files_with_and_without_mixture(tmp_path, demo_excerpt):
     for name, y in (("mix", mix), ("voc", voc), ("est", est)):
         sf.write(tmp_path / f"{name}.wav", y, cfg.sr, subtype="FLOAT")
     full = evaluate_files(tmp_path / "est.wav", tmp_path / "voc.wav", tmp_path / "mix.wav")
-    assert full["metrics"]["si_sdr"] > 10 and "accompaniment" in full["metrics"]
-    assert full["metrics"]["si_sdr_i"] > 0 and np.isfinite(full["metrics"]["sir"])
+    assert isinstance(full, FileScores)
+    assert full.scores.si_sdr > 10 and full.scores.accompaniment is not None
+    assert full.scores.si_sdr_i > 0 and np.isfinite(full.scores.sir)
+    assert "accompaniment" in full.to_json()["metrics"]
     alone = evaluate_files(tmp_path / "est.wav", tmp_path / "voc.wav")
-    assert abs(alone["metrics"]["si_sdr"] - full["metrics"]["si_sdr"]) < 1e-9
-    assert "sir" not in alone["metrics"] and np.isfinite(alone["metrics"]["sdr"])
+    assert abs(alone.scores.si_sdr - full.scores.si_sdr) < 1e-9
+    assert alone.scores.sir is None and np.isfinite(alone.scores.sdr)
+    assert "sir" not in alone.to_json()["metrics"]
     assert "vocal" in format_table(full) and "accompaniment" in format_table(full)
 
 
@@ -50,7 +55,10 @@ def test_evaluate_files_refuses_mismatches(tmp_path, demo_excerpt):
     sf.write(tmp_path / "short.wav", voc[: cfg.sr], cfg.sr)
     with pytest.raises(ParameterError, match="channel counts differ"):
         evaluate_files(tmp_path / "stereo.wav", tmp_path / "voc.wav")
-    assert evaluate_files(tmp_path / "stereo.wav", tmp_path / "voc.wav", mono=True, bss=False)["metrics"]["si_sdr"] > 100
+    assert (
+        evaluate_files(tmp_path / "stereo.wav", tmp_path / "voc.wav", mono=True, bss=False).scores.si_sdr
+        > 100
+    )
     with pytest.raises(ParameterError, match="lengths differ"):
         evaluate_files(tmp_path / "short.wav", tmp_path / "voc.wav")
 
@@ -60,6 +68,7 @@ def test_silent_estimate_is_nan_not_a_crash(tmp_path, demo_excerpt):
     sf.write(tmp_path / "voc.wav", voc, cfg.sr)
     sf.write(tmp_path / "zero.wav", np.zeros_like(voc), cfg.sr)
     res = evaluate_files(tmp_path / "zero.wav", tmp_path / "voc.wav", bss=False)
-    assert np.isnan(res["metrics"]["si_sdr"])
+    assert np.isnan(res.scores.si_sdr)
+    assert res.to_json()["metrics"]["si_sdr"] is None  # nan is null in JSON
     with pytest.raises(ParameterError, match="silent"):
         evaluate_files(tmp_path / "voc.wav", tmp_path / "zero.wav", bss=False)

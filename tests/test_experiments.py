@@ -3,11 +3,10 @@
 import numpy as np
 import pytest
 
-from conv2dsep_lib.config import Config
-from conv2dsep_lib.errors import ParameterError
-from conv2dsep_lib.experiments import (TargetFingerprints, make_scorer, run_greedy,
-                                       run_progressive, slice_step)
-from conv2dsep_lib.transforms import stft
+from conv2dsep_lib.core.errors import ParameterError
+from conv2dsep_lib.method.experiments import TargetFingerprints, run_greedy, run_progressive, slice_step
+from conv2dsep_lib.method.transforms import stft
+from conv2dsep_lib.run.experiment import make_scorer
 
 
 @pytest.fixture
@@ -34,7 +33,7 @@ def test_step_reduces_loss_and_moves_toward_vocal(mags, small_config):
     mix, voc = mags
     targets = TargetFingerprints(voc, config=small_config)
     step = slice_step(mix, 1, targets, config=small_config)
-    from conv2dsep_lib.fingerprint import fingerprint_db
+    from conv2dsep_lib.method.fingerprint import fingerprint_db
 
     before = np.mean((fingerprint_db(mix, 1, config=small_config) - targets[1]) ** 2)
     assert step.loss < before
@@ -80,7 +79,7 @@ def test_bad_slice_count(mags, small_config):
 
 
 def test_fingerprint_score_is_the_mean_distance_over_all_views(mags, small_config):
-    from conv2dsep_lib.fingerprint import fingerprint_distance
+    from conv2dsep_lib.method.fingerprint import fingerprint_distance
 
     mix, voc = mags
     targets = TargetFingerprints(voc, config=small_config)

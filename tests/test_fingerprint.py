@@ -4,10 +4,9 @@ import librosa
 import numpy as np
 import pytest
 
-from conv2dsep_lib.config import Config
-from conv2dsep_lib.fingerprint import (expand_points, fingerprint, fingerprint_db,
-                                       fingerprint_distance)
-from conv2dsep_lib.views import apply_view
+from conv2dsep_lib.core.config import Config
+from conv2dsep_lib.method.fingerprint import expand_points, fingerprint, fingerprint_db, fingerprint_distance
+from conv2dsep_lib.method.views import apply_view
 
 
 @pytest.fixture

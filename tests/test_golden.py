@@ -46,8 +46,9 @@ def _compare(expected, actual, path, problems):
             if not abs(actual) > ILL_CONDITIONED_DB:
                 problems.append(f"{path}: expected > {ILL_CONDITIONED_DB} dB, got {actual!r}")
         elif not math.isclose(actual, expected, rel_tol=0.0, abs_tol=TOLERANCE):
-            problems.append(f"{path}: expected {expected!r}, got {actual!r} "
-                            f"(off by {abs(actual - expected):.3g})")
+            problems.append(
+                f"{path}: expected {expected!r}, got {actual!r} (off by {abs(actual - expected):.3g})"
+            )
     elif expected != actual:
         problems.append(f"{path}: expected {expected!r}, got {actual!r}")
 
@@ -61,8 +62,18 @@ def best8_record(tmp_path_factory):
     os.chdir(tmp)  # prepare --demo writes data/demo/ under the working folder
     try:
         assert main(["prepare", "--demo", "--quiet"]) == 0
-        code = main(["best", "--slices", "8", "--data-dir", "data/demo/rtg/100-window/demo_song_0",
-                     "--out", "out", "--quiet"])
+        code = main(
+            [
+                "best",
+                "--slices",
+                "8",
+                "--data-dir",
+                "data/demo/rtg/100-window/demo_song_0",
+                "--out",
+                "out",
+                "--quiet",
+            ]
+        )
         assert code == 0
         return json.loads((tmp / "out" / "output_progressive_8slices" / "results.json").read_text())
     finally:

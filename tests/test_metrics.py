@@ -1,4 +1,4 @@
-"""Tests of :mod:`conv2dsep_lib.metrics` on seeded synthetic signals."""
+"""Tests of :mod:`conv2dsep_lib.scoring.metrics` on seeded synthetic signals."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ import warnings
 import numpy as np
 import pytest
 
-from conv2dsep_lib.errors import ParameterError
-from conv2dsep_lib.metrics import (
+from conv2dsep_lib.core.errors import ParameterError
+from conv2dsep_lib.scoring.metrics import (
     _bss_medians,
     as_channels_first,
     as_samples_channels,
@@ -25,6 +25,7 @@ from conv2dsep_lib.metrics import (
     si_sdr,
     si_sdr_improvement,
 )
+from conv2dsep_lib.scoring.scores import Scores
 
 SR = 8000  # BSS Eval cost grows with the sample count; 8 kHz keeps the tests fast
 
@@ -114,6 +115,7 @@ def test_si_sdr_unrelated_signals_is_very_low():
 def test_si_sdr_multichannel_flattens_and_accepts_both_layouts():
     ref = np.stack([harmonic(SR), harmonic(SR, f0=330.0)])
     est = ref + np.stack([noise(SR, seed=5), noise(SR, seed=6)])
+
     # each channel is zero-meaned, then the channels are one concatenated signal
     def zm(y):
         return (y - y.mean(axis=1, keepdims=True)).ravel()
@@ -131,10 +133,14 @@ def test_si_sdr_refuses_nan_and_inf():
     ref = harmonic(100)
     bad = ref.copy()
     bad[7] = np.nan
-    with pytest.raises(ParameterError, match="nan"):
+    with pytest.raises(
+        ParameterError, match=re_escape("estimate has 1 NaN/inf samples (the first at index (0, 7): nan)")
+    ):
         si_sdr(ref, bad)
     bad[7] = np.inf
-    with pytest.raises(ParameterError, match="inf"):
+    with pytest.raises(
+        ParameterError, match=re_escape("reference has 1 NaN/inf samples (the first at index (0, 7): inf)")
+    ):
         si_sdr(bad, ref)
 
 
@@ -221,8 +227,7 @@ def _bss_cases():
     mono_est = np.stack([est_v, est_a])[:, :, None]
     # (museval calls a source silent where its channels *sum* to zero: avoid x, -x)
     st_ref = np.stack([np.stack([vocal, 0.5 * vocal], -1), np.stack([acc, -0.5 * acc], -1)])
-    st_est = np.stack([np.stack([est_v, 0.4 * est_v + 0.01 * acc], -1),
-                       np.stack([est_a, -0.3 * est_a], -1)])
+    st_est = np.stack([np.stack([est_v, 0.4 * est_v + 0.01 * acc], -1), np.stack([est_a, -0.3 * est_a], -1)])
     st_est = st_est[:, : n - 300]  # shorter estimates: museval zero-pads them
     return {"mono": (mono_ref, mono_est), "stereo": (st_ref, st_est)}
 
@@ -236,7 +241,10 @@ def test_bss_eval_v4_matches_museval_evaluate(tmp_path):
     np.savez(infile, **arrays)
     proc = subprocess.run(
         [sys.executable, "-c", _MUSEVAL_SCRIPT, str(infile), str(outfile)],
-        env=_museval_env(tmp_path), cwd=str(tmp_path), capture_output=True, text=True,
+        env=_museval_env(tmp_path),
+        cwd=str(tmp_path),
+        capture_output=True,
+        text=True,
         timeout=600,
     )
     assert proc.returncode == 0, proc.stderr
@@ -294,36 +302,38 @@ def sep_signals():
 def test_separation_metrics_keys_are_finite_floats(sep_signals):
     vocal, estimate, mixture = sep_signals
     m = separation_metrics(vocal, estimate, mixture, sr=SR)
+    assert isinstance(m, Scores)
     keys = ("si_sdr", "si_sdr_i", "sdr", "sir", "sar", "isr")
     for key in keys:
-        assert type(m[key]) is float and math.isfinite(m[key]), key
-    assert set(m["accompaniment"]) == {"si_sdr", "sdr", "sir", "sar", "isr"}
-    for key, value in m["accompaniment"].items():
-        assert type(value) is float and math.isfinite(value), key
-    assert m["si_sdr_i"] == pytest.approx(
-        si_sdr(vocal, estimate) - si_sdr(vocal, mixture), abs=1e-9
-    )
-    assert m["accompaniment"]["si_sdr"] == pytest.approx(
+        assert type(getattr(m, key)) is float and math.isfinite(getattr(m, key)), key
+    assert set(m.accompaniment.to_json()) == {"si_sdr", "sdr", "sir", "sar", "isr"}
+    assert m.accompaniment.si_sdr_i is None and m.accompaniment.accompaniment is None
+    for key, value in m.accompaniment.to_json().items():
+        assert type(getattr(m.accompaniment, key)) is float and math.isfinite(value), key
+    assert m.si_sdr_i == pytest.approx(si_sdr(vocal, estimate) - si_sdr(vocal, mixture), abs=1e-9)
+    assert m.accompaniment.si_sdr == pytest.approx(
         si_sdr(mixture.astype(float) - vocal, mixture.astype(float) - estimate), abs=1e-9
     )
-    assert m["si_sdr_i"] > 5 and m["sdr"] > 5
-    json.dumps(m)  # JSON-able
+    assert m.si_sdr_i > 5 and m.sdr > 5
+    assert set(m.to_json()) == {*keys, "accompaniment"}
+    json.dumps(m.to_json())  # JSON-able
 
 
 def test_separation_metrics_bss_matches_bss_eval_v4_medians(sep_signals):
     vocal, estimate, mixture = (np.asarray(x, dtype=np.float64) for x in sep_signals)
     m = separation_metrics(vocal, estimate, mixture, sr=SR)
-    frames = bss_eval_v4(np.stack([vocal, mixture - vocal]),
-                         np.stack([estimate, mixture - estimate]), sr=SR)
+    frames = bss_eval_v4(np.stack([vocal, mixture - vocal]), np.stack([estimate, mixture - estimate]), sr=SR)
     for key in ("sdr", "sir", "sar", "isr"):
-        assert m[key] == pytest.approx(np.nanmedian(frames[key][0]), abs=1e-9)
-        assert m["accompaniment"][key] == pytest.approx(np.nanmedian(frames[key][1]), abs=1e-9)
+        assert m.value(key) == pytest.approx(np.nanmedian(frames[key][0]), abs=1e-9)
+        assert m.accompaniment.value(key) == pytest.approx(np.nanmedian(frames[key][1]), abs=1e-9)
 
 
 def test_separation_metrics_without_bss_has_si_sdr_keys_only(sep_signals):
     m = separation_metrics(*sep_signals, sr=SR, bss=False)
-    assert set(m) == {"si_sdr", "si_sdr_i", "accompaniment"}
-    assert set(m["accompaniment"]) == {"si_sdr"}
+    assert all(getattr(m, k) is None for k in ("sdr", "sir", "sar", "isr"))
+    assert math.isfinite(m.si_sdr) and math.isfinite(m.si_sdr_i)
+    assert set(m.to_json()) == {"si_sdr", "si_sdr_i", "accompaniment"}
+    assert set(m.to_json()["accompaniment"]) == {"si_sdr"}
 
 
 def test_separation_metrics_mixture_floor_does_not_crash(sep_signals):
@@ -331,9 +341,11 @@ def test_separation_metrics_mixture_floor_does_not_crash(sep_signals):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         m = separation_metrics(vocal, mixture, mixture, sr=SR)
-    assert m["si_sdr_i"] == 0.0
-    assert math.isfinite(m["sdr"])  # vocal side still evaluated
-    assert all(math.isnan(v) for v in m["accompaniment"].values())  # zero estimate
+    assert m.si_sdr_i == 0.0
+    assert math.isfinite(m.sdr)  # vocal side still evaluated
+    acc = m.accompaniment
+    assert all(math.isnan(acc.value(k)) for k in ("si_sdr", "sdr", "sir", "sar", "isr"))  # zero estimate
+    assert m.to_json()["accompaniment"] == dict.fromkeys(("si_sdr", "sdr", "sir", "sar", "isr"))
 
 
 def test_separation_metrics_all_windows_silent_is_nan_without_warnings(sep_signals):
@@ -343,8 +355,8 @@ def test_separation_metrics_all_windows_silent_is_nan_without_warnings(sep_signa
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         m = separation_metrics(vocal, estimate, mixture, sr=SR)
-    assert math.isfinite(m["si_sdr"])
-    assert all(math.isnan(m[k]) for k in ("sdr", "sir", "sar", "isr"))
+    assert math.isfinite(m.si_sdr)
+    assert all(math.isnan(m.value(k)) for k in ("sdr", "sir", "sar", "isr"))
 
 
 def test_separation_metrics_errors(sep_signals):
@@ -357,5 +369,40 @@ def test_separation_metrics_errors(sep_signals):
         separation_metrics(vocal, estimate[:-1], mixture, sr=SR)
     bad = estimate.copy()
     bad[3] = np.nan
-    with pytest.raises(ParameterError, match="estimate has a non-finite sample nan"):
+    with pytest.raises(
+        ParameterError, match=re_escape("estimate has 1 NaN/inf samples (the first at index (0, 3): nan)")
+    ):
         separation_metrics(vocal, bad, mixture, sr=SR)
+
+
+# ---------------------------------------------------------------------- Scores
+def test_scores_json_round_trip_keeps_nan_and_not_computed_apart():
+    undefined = float("nan")  # a fresh nan object, as a computation gives, not math.nan
+    assert math.isnan(undefined) and undefined is not math.nan
+    s = Scores(si_sdr=12.5, si_sdr_i=undefined, sdr=7.25, accompaniment=Scores(si_sdr=float("nan"), sir=3.0))
+    js = s.to_json()
+    # nan (computed, undefined) is null; None (not computed) is an absent key
+    assert js == {
+        "si_sdr": 12.5,
+        "si_sdr_i": None,
+        "sdr": 7.25,
+        "accompaniment": {"si_sdr": None, "sir": 3.0},
+    }
+    assert "sir" not in js and "sar" not in js and "isr" not in js
+    assert "si_sdr_i" not in js["accompaniment"] and "accompaniment" not in js["accompaniment"]
+    back = Scores.from_json(json.loads(json.dumps(js)))
+    assert back == s and hash(back) == hash(s)
+    assert math.isnan(back.si_sdr_i) and math.isnan(back.accompaniment.si_sdr)
+    assert back.sir is None and back.accompaniment.si_sdr_i is None
+    # nan and not-computed stay different; so do different numbers
+    assert back != Scores.from_json({**js, "si_sdr_i": 0.0})
+    assert Scores(si_sdr=1.0, sdr=None) != Scores(si_sdr=1.0, sdr=float("nan"))
+    assert Scores.from_json(None) is None
+
+
+def test_scores_round_trip_of_a_real_result_with_nan(sep_signals):
+    vocal, _, mixture = sep_signals
+    m = separation_metrics(vocal, mixture, mixture, sr=SR)  # accompaniment estimate is zero
+    assert math.isnan(m.accompaniment.si_sdr) and math.isnan(m.accompaniment.sdr)
+    assert Scores.from_json(m.to_json()) == m
+    assert m.to_json()["accompaniment"]["si_sdr"] is None and "si_sdr_i" not in m.to_json()["accompaniment"]

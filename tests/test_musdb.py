@@ -3,21 +3,26 @@
 import hashlib
 import json
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
-
-from conv2dsep_lib import cli, musdb_io
-from conv2dsep_lib.audio import AudioPair
-from conv2dsep_lib.config import Config
-from conv2dsep_lib.data import open_dataset, open_musdb, prepare_musdb
-from conv2dsep_lib.errors import ParameterError
-from conv2dsep_lib.musdb_io import (FFMPEG_MESSAGE, find_musdb_track, list_musdb_tracks,
-                                    musdb_layout, read_musdb_track)
-
 from conftest import _voice_and_band
+
+from conv2dsep_lib import cli
+from conv2dsep_lib.core.config import Config
+from conv2dsep_lib.core.errors import ParameterError
+from conv2dsep_lib.sources import musdb18
+from conv2dsep_lib.sources.audio import AudioPair
+from conv2dsep_lib.sources.datasets import open_dataset, open_musdb
+from conv2dsep_lib.sources.musdb18 import (
+    FFMPEG_MESSAGE,
+    find_musdb_track,
+    list_musdb_tracks,
+    musdb_layout,
+    read_musdb_track,
+)
+from conv2dsep_lib.sources.prepare import prepare_musdb
 
 HAS_FFMPEG = shutil.which("ffmpeg") is not None and shutil.which("ffprobe") is not None
 SR = 44100
@@ -33,8 +38,12 @@ def _stems(seed):
     bass = (0.2 * np.sin(2 * np.pi * 55 * np.arange(n) / SR)).astype(np.float32)
     other = band * 0.4 - bass
     st = lambda x, r=0.9: np.stack([x, r * x], 1).astype(np.float32)  # noqa: E731
-    stems = {"vocals": st(0.5 * voice), "drums": st(drums), "bass": st(bass, 1.0),
-             "other": st(other + 0.001 * rng.standard_normal(n).astype(np.float32))}
+    stems = {
+        "vocals": st(0.5 * voice),
+        "drums": st(drums),
+        "bass": st(bass, 1.0),
+        "other": st(other + 0.001 * rng.standard_normal(n).astype(np.float32)),
+    }
     stems["mixture"] = sum(stems.values())
     return stems
 
@@ -55,10 +64,13 @@ def hq_root(tmp_path_factory):
 
 
 def _hashes(folder):
-    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
 
 
 # --------------------------------------------------------------------------- HQ folders
+
 
 def test_hq_tracks_are_listed(hq_root):
     assert musdb_layout(hq_root, subset="test") == "wav"
@@ -76,7 +88,7 @@ def test_hq_track_is_read(hq_root):
 
 def test_hq_dataset_loads_pairs_and_stems(hq_root):
     before = _hashes(hq_root)
-    ds = open_dataset(hq_root)                       # a MUSDB root is recognised
+    ds = open_dataset(hq_root)  # a MUSDB root is recognised
     assert ds.kind == "musdb18-hq" and ds.tracks == tuple(TRACKS["test"])
     train = open_musdb(hq_root, subset="train", config=Config(sr=16000, duration=2.0))
     assert train.tracks == tuple(TRACKS["train"])
@@ -104,8 +116,22 @@ def test_hq_errors_name_the_problem(hq_root, tmp_path):
 
 
 def test_best_on_a_musdb_track(hq_root, tmp_path, capsys):
-    argv = ["best", "--musdb", str(hq_root), "--track", "Alpha - One", "--no-bss", "--no-baselines",
-            "--iterations", "5", "--slices", "2", "--out", str(tmp_path / "out"), "--quiet"]
+    argv = [
+        "best",
+        "--musdb",
+        str(hq_root),
+        "--track",
+        "Alpha - One",
+        "--no-bss",
+        "--no-baselines",
+        "--iterations",
+        "5",
+        "--slices",
+        "2",
+        "--out",
+        str(tmp_path / "out"),
+        "--quiet",
+    ]
     assert cli.main(argv) == 0
     record = json.loads(next((tmp_path / "out").glob("*/results.json")).read_text())
     assert "Alpha - One" in json.dumps(record)
@@ -119,8 +145,21 @@ def test_best_on_a_musdb_track(hq_root, tmp_path, capsys):
         assert code == 2 and len(err.strip().splitlines()) == 1 and needle in err, err
     assert cli.main(["best", "--track", "Alpha - One", "--quiet"]) == 2
     assert "--musdb" in capsys.readouterr().err
-    assert cli.main(["best", "--musdb", str(hq_root), "--track", "Alpha - One",
-                     "--data-dir", str(tmp_path), "--quiet"]) == 2
+    assert (
+        cli.main(
+            [
+                "best",
+                "--musdb",
+                str(hq_root),
+                "--track",
+                "Alpha - One",
+                "--data-dir",
+                str(tmp_path),
+                "--quiet",
+            ]
+        )
+        == 2
+    )
     assert "both given" in capsys.readouterr().err
 
 
@@ -133,15 +172,31 @@ def test_prepare_musdb_tracks(hq_root, tmp_path, capsys):
     assert manifest["excerpt"]["mode"] == "auto" and manifest["sources"]["vocal"]["file"] == "vocals.wav"
     assert sf.info(str(tmp_path / "rtg" / "Beta - Two" / "isolated_vocal.wav")).frames == 44100
     # the CLI form, one track, train subset, default offset auto
-    code = cli.main(["prepare", "--musdb", str(hq_root), "--subset", "train", "--track", "Gamma - Three",
-                     "--dest", str(tmp_path / "train"), "--duration", "2"])
+    code = cli.main(
+        [
+            "prepare",
+            "--musdb",
+            str(hq_root),
+            "--subset",
+            "train",
+            "--track",
+            "Gamma - Three",
+            "--dest",
+            str(tmp_path / "train"),
+            "--duration",
+            "2",
+        ]
+    )
     assert code == 0 and (tmp_path / "train" / "Gamma - Three" / "stereo_mixture.wav").is_file()
-    assert cli.main(["prepare", "--musdb", str(hq_root), "--track", "Nope", "--dest", str(tmp_path / "x")]) == 2
+    assert (
+        cli.main(["prepare", "--musdb", str(hq_root), "--track", "Nope", "--dest", str(tmp_path / "x")]) == 2
+    )
     assert "track 'Nope'" in capsys.readouterr().err
     assert _hashes(hq_root) == before
 
 
 # --------------------------------------------------------------------------- .stem.mp4
+
 
 @pytest.fixture
 def stem_root(tmp_path):
@@ -153,9 +208,13 @@ def stem_root(tmp_path):
         import stempeg
 
         s = _stems(7)
-        order = ("mixture", "drums", "bass", "other", "vocals")     # MUSDB18 stream order
-        stempeg.write_stems(str(path), np.stack([s[k] for k in order]), sample_rate=SR,
-                            writer=stempeg.StreamsWriter(codec="aac", bitrate=256000))
+        order = ("mixture", "drums", "bass", "other", "vocals")  # MUSDB18 stream order
+        stempeg.write_stems(
+            str(path),
+            np.stack([s[k] for k in order]),
+            sample_rate=SR,
+            writer=stempeg.StreamsWriter(codec="aac", bitrate=256000),
+        )
     else:
         path.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64)
     return root
@@ -168,7 +227,7 @@ def test_stem_mp4_is_listed_without_ffmpeg(stem_root):
 
 def test_stem_mp4_error_message_when_ffmpeg_is_missing(stem_root, monkeypatch, capsys):
     """Runs everywhere: PATH without ffmpeg is simulated."""
-    monkeypatch.setattr(musdb_io.shutil, "which", lambda name: None)
+    monkeypatch.setattr(musdb18.shutil, "which", lambda name: None)
     with pytest.raises(ParameterError) as info:
         open_musdb(stem_root)
     assert str(info.value) == FFMPEG_MESSAGE
@@ -191,6 +250,7 @@ def test_stem_mp4_without_ffmpeg_gives_clear_error(stem_root, capsys):
 @pytest.mark.skipif(not HAS_FFMPEG, reason="ffmpeg is not on PATH: the clear-error branch is tested instead")
 def test_stem_mp4_read_with_ffmpeg(stem_root, tmp_path):
     import musdb  # noqa: F401  (installed with museval)
+
     audio, sr = read_musdb_track(find_musdb_track(stem_root, "Delta - Four"))
     n = int(SR * SECONDS)
     assert sr == SR and audio["mixture"].shape[0] == 2 and abs(audio["vocal"].shape[1] - n) < 0.1 * SR

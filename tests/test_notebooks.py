@@ -14,13 +14,12 @@ import re
 from pathlib import Path
 
 import nbformat
+import papermill as pm  # noqa: E402  (a declared dependency)
 import pytest
 
 from conv2dsep_lib import cli
-from conv2dsep_lib import notebooks as nbmod
-from conv2dsep_lib.errors import ParameterError
-
-import papermill as pm  # noqa: E402  (a declared dependency)
+from conv2dsep_lib.core.errors import ParameterError
+from conv2dsep_lib.run import notebooks as nbmod
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -51,7 +50,7 @@ def _errors(nb):
 
 # ------------------------------------------------------------------ stored notebooks
 def test_the_workbook_notebooks_exist_in_order():
-    assert NAMES[:len(WORKBOOK)] == WORKBOOK
+    assert NAMES[: len(WORKBOOK)] == WORKBOOK
     assert len(set(n[:2] for n in NAMES)) == len(NAMES), "two notebooks share a number"
 
 
@@ -78,8 +77,9 @@ def test_one_parameters_cell_of_annotated_literals_first(path):
     tree = ast.parse(src)
     names = []
     for node in tree.body:
-        assert isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name), \
+        assert isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name), (
             f"{path.name}: parameters cell holds something other than annotated assignments"
+        )
         assert node.annotation.id in {"int", "float", "bool", "str"}
         ast.literal_eval(node.value)  # a plain literal, nothing computed
         names.append(node.target.id)
@@ -101,8 +101,9 @@ def test_notebooks_are_thin(path):
         if cell.cell_type != "code":
             continue
         for node in ast.walk(ast.parse(cell.source)):
-            assert not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
-                                         ast.Lambda)), f"{path.name}: defines code in a cell"
+            assert not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)), (
+                f"{path.name}: defines code in a cell"
+            )
     assert any("ORACLE" in c.source for c in nb.cells) or path.stem in ("00_data", "01_fingerprinting")
 
 
@@ -132,13 +133,16 @@ def test_parameters_file_and_only(tmp_path):
     f.write_text("- 1\n- 2\n")
     with pytest.raises(ParameterError, match="mapping"):
         nbmod.read_parameters_file(f)
-    assert [p.stem for p in nbmod.list_notebooks(only=["3", "05_results"])] == ["03_progressive",
-                                                                                  "05_results"]
+    assert [p.stem for p in nbmod.list_notebooks(only=["3", "05_results"])] == [
+        "03_progressive",
+        "05_results",
+    ]
     assert [p.stem for p in nbmod.list_notebooks(only=["01,00"])] == ["00_data", "01_fingerprinting"]
     assert [p.stem for p in nbmod.list_notebooks()] == NAMES
     nb00 = ROOT / "notebooks" / "00_data.ipynb"
-    share = nbmod._split_parameters({"prepare_offset": 2.5, "offset": 1},
-                                    {nb00: nbmod.notebook_parameters(nb00)})[nb00]
+    share = nbmod._split_parameters(
+        {"prepare_offset": 2.5, "offset": 1}, {nb00: nbmod.notebook_parameters(nb00)}
+    )[nb00]
     assert share == {"prepare_offset": "2.5", "offset": 1}  # a number for a str parameter is kept as text
 
 
@@ -147,7 +151,6 @@ def test_parameters_file_and_only(tmp_path):
 def pair_dir(tmp_path_factory):
     import numpy as np
     import soundfile as sf
-
     from conftest import _voice_and_band
 
     d = tmp_path_factory.mktemp("pair")
@@ -164,8 +167,23 @@ def run(tmp_path_factory, pair_dir):
     out = tmp_path_factory.mktemp("nbrun")
     f = out.parent / "params.yaml"
     f.write_text("iterations: 10\nbss: false\n")
-    code = cli.main(["notebooks", "--data-dir", str(pair_dir), "-f", str(f), "-p", "n_slices", "3",
-                     "--only", ",".join(WORKBOOK), "--out", str(out), "--quiet"])
+    code = cli.main(
+        [
+            "notebooks",
+            "--data-dir",
+            str(pair_dir),
+            "-f",
+            str(f),
+            "-p",
+            "n_slices",
+            "3",
+            "--only",
+            ",".join(WORKBOOK),
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
     summary = json.loads((out / "notebooks" / "run.json").read_text())
     return code, out, summary
 
@@ -195,8 +213,9 @@ def test_runner_runs_all_and_records_the_run(run, pair_dir):
         nb = _executed(run, name)
         assert not _errors(nb), name
         # every figure is shown once (helpers return None once displayed)
-        assert not [o for o in _outputs(nb) if o.output_type == "execute_result"
-                    and "image/png" in o.get("data", {})], name
+        assert not [
+            o for o in _outputs(nb) if o.output_type == "execute_result" and "image/png" in o.get("data", {})
+        ], name
 
 
 def test_00_data_artefacts(run, pair_dir):
@@ -277,10 +296,19 @@ def test_05_results_reuses_04_and_shows_everything(run):
 def test_plain_papermill_interactive_from_another_folder(tmp_path, pair_dir):
     """`papermill notebooks/01_fingerprinting.ipynb out.ipynb -p ...` with widgets on."""
     out = tmp_path / "01.ipynb"
-    pm.execute_notebook(str(ROOT / "notebooks" / "01_fingerprinting.ipynb"), str(out),
-                        parameters={"data_dir": str(pair_dir), "out_dir": str(tmp_path / "run"),
-                                    "interactive": True, "view": 6, "window": 10},
-                        cwd=str(tmp_path), progress_bar=False)
+    pm.execute_notebook(
+        str(ROOT / "notebooks" / "01_fingerprinting.ipynb"),
+        str(out),
+        parameters={
+            "data_dir": str(pair_dir),
+            "out_dir": str(tmp_path / "run"),
+            "interactive": True,
+            "view": 6,
+            "window": 10,
+        },
+        cwd=str(tmp_path),
+        progress_bar=False,
+    )
     nb = nbformat.read(out, as_version=4)
     assert _mime_count(nb, "application/vnd.jupyter.widget-view+json") >= 2  # explorer + player
     assert _mime_count(nb, "image/png") >= 3  # the static figures are there too
@@ -292,11 +320,18 @@ def test_prepare_then_load_in_00(tmp_path, write_pair):
     mix.rename(mix.with_name("song_100-full.wav"))
     voc.rename(voc.with_name("song_100-stem.wav"))
     out = tmp_path / "00.ipynb"
-    pm.execute_notebook(str(ROOT / "notebooks" / "00_data.ipynb"), str(out),
-                        parameters={"prepare_source": str(tmp_path / "process"),
-                                    "prepare_dest": str(tmp_path / "rtg"), "prepare_offset": "auto",
-                                    "out_dir": str(tmp_path / "run"), "interactive": False},
-                        progress_bar=False)
+    pm.execute_notebook(
+        str(ROOT / "notebooks" / "00_data.ipynb"),
+        str(out),
+        parameters={
+            "prepare_source": str(tmp_path / "process"),
+            "prepare_dest": str(tmp_path / "rtg"),
+            "prepare_offset": "auto",
+            "out_dir": str(tmp_path / "run"),
+            "interactive": False,
+        },
+        progress_bar=False,
+    )
     info = json.loads((tmp_path / "run" / "00_data" / "input.json").read_text())
     assert Path(info["source"]["mixture"]).parent == tmp_path / "rtg"
     assert info["manifest"]["name"] == "song"
@@ -304,16 +339,39 @@ def test_prepare_then_load_in_00(tmp_path, write_pair):
 
 def test_failing_notebook_is_kept_named_and_the_next_runs(tmp_path, pair_dir, capsys):
     out = tmp_path / "run"
-    code = cli.main(["notebooks", "--data-dir", str(pair_dir), "--only", "01,03", "-p", "view", "99",
-                     "-p", "n_slices", "2", "-p", "iterations", "5", "-p", "bss", "False",
-                     "-p", "baselines", "False", "--out", str(out)])
+    code = cli.main(
+        [
+            "notebooks",
+            "--data-dir",
+            str(pair_dir),
+            "--only",
+            "01,03",
+            "-p",
+            "view",
+            "99",
+            "-p",
+            "n_slices",
+            "2",
+            "-p",
+            "iterations",
+            "5",
+            "-p",
+            "bss",
+            "False",
+            "-p",
+            "baselines",
+            "False",
+            "--out",
+            str(out),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 1
     assert "01_fingerprinting.ipynb failed in cell" in err and "view=99" in err
     summary = json.loads((out / "notebooks" / "run.json").read_text())
     first, second = summary["notebooks"]
     assert summary["ok"] is False and first["status"] == "failed" and second["status"] == "ok"
-    assert first["error"]["ename"] == "ParameterError" and first["error"]["cell_index"] is not None
+    assert first["error"]["type"] == "ParameterError" and first["error"]["cell_index"] is not None
     kept = nbformat.read(out / "notebooks" / "01_fingerprinting.ipynb", as_version=4)
     assert _errors(kept)  # the executed notebook is kept, with the error marked
     assert (out / "03_progressive" / "output_progressive_2slices" / "results.json").is_file()
@@ -321,8 +379,23 @@ def test_failing_notebook_is_kept_named_and_the_next_runs(tmp_path, pair_dir, ca
 
 def test_out_of_range_slices_fail_03_and_04_still_runs(tmp_path, pair_dir, capsys):
     out = tmp_path / "run"
-    code = cli.main(["notebooks", "--data-dir", str(pair_dir), "--only", "03", "--only", "04",
-                     "-p", "n_slices", "99", "--out", str(out), "--quiet"])
+    code = cli.main(
+        [
+            "notebooks",
+            "--data-dir",
+            str(pair_dir),
+            "--only",
+            "03",
+            "--only",
+            "04",
+            "-p",
+            "n_slices",
+            "99",
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 1 and "03_progressive.ipynb failed" in err and "04_greedy.ipynb failed" in err
     assert "n_slices=99 is out of range" in err

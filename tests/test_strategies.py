@@ -4,9 +4,14 @@ import librosa
 import numpy as np
 import pytest
 
-from conv2dsep_lib.config import Config
-from conv2dsep_lib.strategies import (optimise_eq, strategy1_linear_gain, strategy2_direct_ratio,
-                                      strategy3_db_descent, strategy4_linear_loss)
+from conv2dsep_lib.core.config import Config
+from conv2dsep_lib.method.strategies import (
+    optimise_eq,
+    strategy1_linear_gain,
+    strategy2_direct_ratio,
+    strategy3_db_descent,
+    strategy4_linear_loss,
+)
 
 
 def seed_loop(mix_fp, voc_fp, *, num_iterations, learning_rate, clip_db, amin=1e-8):
@@ -36,8 +41,9 @@ def fingerprints():
     return mix, voc
 
 
-@pytest.mark.parametrize("lr,iters,clip", [(0.01, 100, 20.0), (0.1, 40, 6.0), (0.5, 10, 20.0),
-                                           (0.8, 25, 10.0), (0.01, 1, 20.0)])
+@pytest.mark.parametrize(
+    "lr,iters,clip", [(0.01, 100, 20.0), (0.1, 40, 6.0), (0.5, 10, 20.0), (0.8, 25, 10.0), (0.01, 1, 20.0)]
+)
 def test_strategy3_matches_seed_loop(fingerprints, lr, iters, clip):
     mix, voc = fingerprints
     E_ref, loss_ref, m, v = seed_loop(mix, voc, num_iterations=iters, learning_rate=lr, clip_db=clip)

@@ -7,14 +7,20 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from conv2dsep_lib import sweep as sw
-from conv2dsep_lib.baselines import BASELINES
 from conv2dsep_lib.cli import main
-from conv2dsep_lib.errors import ParameterError
+from conv2dsep_lib.core.errors import ParameterError
+from conv2dsep_lib.results.aggregate import headline, summarise
+from conv2dsep_lib.results.tables import read_table
+from conv2dsep_lib.separators.registry import BASELINES
+from conv2dsep_lib.sweep import plan as sweep_plan
+from conv2dsep_lib.sweep import tasks as sweep_tasks
 
 ROOT = Path(__file__).resolve().parent.parent
 FAST = {"num_iterations": 10}
@@ -24,10 +30,10 @@ QUIET = {"progress": False, "bss": False}
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     """Two prepared demo songs (4.7 s excerpts) in <tmp>/demo/rtg/100-window/<name>/."""
-    from conv2dsep_lib import data
+    from conv2dsep_lib.sources.demo_set import build_demo_set
 
     root = tmp_path_factory.mktemp("sweepdata") / "demo"
-    result = data.build_demo_set(root, seeds=(0, 1), duration=5.0)
+    result = build_demo_set(root, seeds=(0, 1), duration=5.0)
     assert not result.skipped
     return root / "rtg" / "100-window"
 
@@ -42,15 +48,11 @@ def tiny_sweep(demo, tmp_path_factory):
 
 def _assert_same_table(a, b):
     assert len(a) == len(b) > 0
-    for x, y in zip(a, b):
-        assert list(x) == list(y)
-        for k in x:
-            if k == "seconds":          # wall time of the run
-                continue
-            if isinstance(x[k], float):
-                assert y[k] == pytest.approx(x[k], rel=1e-9, abs=1e-12), k
-            else:
-                assert x[k] == y[k], k
+    assert list(a.columns) == list(b.columns)
+    # same columns, dtypes and values (missing = missing); floats to 1e-9; not the wall time
+    pd.testing.assert_frame_equal(
+        a.drop(columns="seconds"), b.drop(columns="seconds"), check_exact=False, rtol=1e-9, atol=1e-12
+    )
 
 
 def _results_mtimes(out):
@@ -62,27 +64,30 @@ def test_expand_grid_is_the_validated_cartesian_product():
     settings = sw.expand_grid({"n_slices": [1, 2], "iterations": [5, 10]}, fixed={"learning_rate": 1})
     assert [(s["n_slices"], s["num_iterations"]) for s in settings] == [(1, 5), (1, 10), (2, 5), (2, 10)]
     assert all(s["offset"] == 0.0 and s["greedy"] is True for s in settings)
-    assert all(isinstance(s["learning_rate"], float) for s in settings)     # 1 -> 1.0: one key
+    assert all(isinstance(s["learning_rate"], float) for s in settings)  # 1 -> 1.0: one key
     assert sw.expand_grid() == [{"n_slices": 8, "offset": 0.0, "greedy": True}]
     keys = [sw.setting_key(s) for s in settings]
     assert len(set(keys)) == 4 and keys[0].startswith("n1_off0_greedy_lr1_it5-")
     assert sw.setting_key({"learning_rate": 1.0}) == sw.setting_key({"learning_rate": 1.0})
-    assert sw.expand_grid({"learning_rate": ["1e-3"]})[0]["learning_rate"] == 0.001   # YAML 1.1 text
+    assert sw.expand_grid({"learning_rate": ["1e-3"]})[0]["learning_rate"] == 0.001  # YAML 1.1 text
 
 
-@pytest.mark.parametrize("grid, fixed, needle", [
-    ({"bogus": [1]}, None, "'bogus' is unknown"),
-    ({"n_slices": 4}, None, "'n_slices' has the value 4: allowed a list"),
-    ({"n_slices": []}, None, "empty list"),
-    ({"n_slices": [1, 1]}, None, "twice"),
-    ({"n_slices": [1, 19]}, None, "n_slices=19 is out of range"),
-    ({"learning_rate": [0.01, -1]}, None, "learning_rate=-1.0 is invalid"),
-    ({"strategy": [3, 7]}, None, "strategy=7 is invalid"),
-    ({"greedy": ["yes"]}, None, "'greedy': value 'yes' is invalid"),
-    ({"offset": [-1]}, None, "'offset': value -1.0 is invalid"),
-    ({"iterations": [5]}, {"num_iterations": 5}, "both in the grid and in --set"),
-    ({"n_points": [100]}, None, None),
-])
+@pytest.mark.parametrize(
+    "grid, fixed, needle",
+    [
+        ({"bogus": [1]}, None, "'bogus' is unknown"),
+        ({"n_slices": 4}, None, "'n_slices' has the value 4: allowed a list"),
+        ({"n_slices": []}, None, "empty list"),
+        ({"n_slices": [1, 1]}, None, "twice"),
+        ({"n_slices": [1, 19]}, None, "n_slices=19 is out of range"),
+        ({"learning_rate": [0.01, -1]}, None, "learning_rate=-1.0 is invalid"),
+        ({"strategy": [3, 7]}, None, "strategy=7 is invalid"),
+        ({"greedy": ["yes"]}, None, "'greedy': value 'yes' is invalid"),
+        ({"offset": [-1]}, None, "grid key 'offset': value=-1.0 is invalid"),
+        ({"iterations": [5]}, {"num_iterations": 5}, "both in the grid and in --set"),
+        ({"n_points": [100]}, None, None),
+    ],
+)
 def test_expand_grid_errors_name_the_key(grid, fixed, needle):
     if needle is None:
         with pytest.raises(ParameterError, match="not a notebook parameter"):
@@ -95,9 +100,16 @@ def test_expand_grid_errors_name_the_key(grid, fixed, needle):
 
 def test_parse_set():
     assert sw.parse_set(["iterations=50", "learning_rate=0.05", "greedy=false"]) == {
-        "num_iterations": 50, "learning_rate": 0.05, "greedy": False}
-    for bad, needle in (("iterations", "no '='"), ("lr=0.1", "'lr' is unknown"),
-                        ("n_slices=[1, 2]", "list"), ("strategy=9", "strategy=9")):
+        "num_iterations": 50,
+        "learning_rate": 0.05,
+        "greedy": False,
+    }
+    for bad, needle in (
+        ("iterations", "no '='"),
+        ("lr=0.1", "'lr' is unknown"),
+        ("n_slices=[1, 2]", "list"),
+        ("strategy=9", "strategy=9"),
+    ):
         with pytest.raises(ParameterError, match=needle):
             sw.parse_set([bad])
 
@@ -107,45 +119,68 @@ def test_pool_and_dask_give_identical_tables(demo, tmp_path):
     from distributed import Client, LocalCluster
 
     grid = {"n_slices": [1, 2]}
-    a = sw.run_sweep(str(demo / "*"), grid, fixed=FAST, out=tmp_path / "pool", workers=2,
-                     baselines=False, plots=False, **QUIET)
-    assert a.counts == {"runs": 4, "ran": 4, "cached": 0, "failed": 0, "remaining": 0}, a.failures
-    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
-        b = sw.run_sweep(str(demo / "*"), grid, fixed=FAST, out=tmp_path / "dask", client=client,
-                         baselines=False, plots=False, **QUIET)
+    a = sw.run_sweep(
+        str(demo / "*"),
+        grid,
+        fixed=FAST,
+        out=tmp_path / "pool",
+        workers=2,
+        baselines=False,
+        plots=False,
+        **QUIET,
+    )
+    assert a.counts.to_json() == {"runs": 4, "ran": 4, "cached": 0, "failed": 0, "remaining": 0}, a.failures
+    with (
+        LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster,
+        Client(cluster) as client,
+    ):
+        b = sw.run_sweep(
+            str(demo / "*"),
+            grid,
+            fixed=FAST,
+            out=tmp_path / "dask",
+            client=client,
+            baselines=False,
+            plots=False,
+            **QUIET,
+        )
     assert b.counts == a.counts
-    _assert_same_table(a.rows, b.rows)
-    _assert_same_table(sw.read_table(a.table), sw.read_table(b.table))
+    _assert_same_table(a.table, b.table)
+    _assert_same_table(read_table(a.table_file), read_table(b.table_file))
     # one row per track x setting x method (x k): progressive k=1..N, greedy, greedy_best
-    assert len(a.rows) == 2 * ((1 + 2) + (2 + 2))
-    assert {r["method"] for r in a.rows} == {"progressive", "greedy", "greedy_best"}
-    assert all(r["oracle"] is True and r["kind"] == "method" for r in a.rows)
-    assert {r["track"] for r in a.rows} == {"demo_song_0", "demo_song_1"}
-    # the CSV holds the floats exactly
-    strip = [{k: v for k, v in r.items()} for r in a.rows]
-    assert sw.read_table(a.table) == strip
+    assert len(a.table) == 2 * ((1 + 2) + (2 + 2))
+    assert set(a.table["method"]) == {"progressive", "greedy", "greedy_best"}
+    assert a.table["oracle"].tolist() == [True] * len(a.table) and set(a.table["kind"]) == {"method"}
+    assert set(a.table["track"]) == {"demo_song_0", "demo_song_1"}
+    # the CSV holds the floats exactly (and the column types)
+    pd.testing.assert_frame_equal(read_table(a.table_file), a.table, check_exact=True)
 
 
 def test_baselines_once_per_track_joined_to_every_setting(tiny_sweep):
     res = tiny_sweep
-    assert res.counts == {"runs": 2 * 2 + 2, "ran": 6, "cached": 0, "failed": 0, "remaining": 0}
+    assert res.counts.to_json() == {"runs": 2 * 2 + 2, "ran": 6, "cached": 0, "failed": 0, "remaining": 0}
     kinds = dict(BASELINES)
-    base = [r for r in res.rows if r["method"] in kinds]
-    assert len(base) == 2 * 2 * len(kinds)              # tracks x settings x baselines
+    base = [r for r in res.table.to_dict("records") if r["method"] in kinds]
+    assert len(base) == 2 * 2 * len(kinds)  # tracks x settings x baselines
     for r in base:
-        assert r["kind"] == kinds[r["method"]] and r["loss"] is None and r["k"] is None
+        assert r["kind"] == kinds[r["method"]] and pd.isna(r["loss"]) and pd.isna(r["k"])
         assert r["oracle"] is (r["kind"] == "oracle")
-        assert r["si_sdr"] is not None
-    for track in ("demo_song_0", "demo_song_1"):         # the same numbers beside every setting
+        assert not pd.isna(r["si_sdr"])
+    for track in ("demo_song_0", "demo_song_1"):  # the same numbers beside every setting
         by_setting = {}
         for r in base:
             if r["track"] == track:
                 by_setting.setdefault(r["setting"], []).append((r["method"], r["si_sdr"]))
         assert len(by_setting) == 2 and len({tuple(v) for v in by_setting.values()}) == 1
     out = res.out
-    for name in ("sweep.csv", "sweep_summary.csv", "sweep_summary.md", "sweep.json",
-                 "si_sdr_vs_n_slices.png", "greedy_vs_original.png"):
+    for name in (
+        "sweep.csv",
+        "sweep_summary.csv",
+        "sweep_summary.md",
+        "sweep.json",
+        "si_sdr_vs_n_slices.png",
+        "greedy_vs_original.png",
+    ):
         assert (out / name).is_file(), name
     assert not (out / "strategy_comparison.png").exists()
     assert any("strategy does not vary" in n for n in res.notes)
@@ -153,41 +188,64 @@ def test_baselines_once_per_track_joined_to_every_setting(tiny_sweep):
     assert "ORACLE" in md and "oracle_irm" in md and "strategy does not vary" in md
     manifest = json.loads((out / "sweep.json").read_text())
     assert manifest["oracle"] is True and "ORACLE" in manifest["note"] and manifest["status"] == "complete"
-    summary = sw.read_table(out / "sweep_summary.csv")
-    assert len(summary) == len(sw.summarise(res.rows))
-    row = next(s for s in summary if s["method"] == "progressive" and s["k"] == 2)
+    summary = read_table(out / "sweep_summary.csv")
+    assert len(summary) == len(summarise(res.table))
+    row = next(s for s in summary.to_dict("records") if s["method"] == "progressive" and s["k"] == 2)
     assert row["n_tracks"] == 2 and row["si_sdr_q25"] <= row["si_sdr_median"] <= row["si_sdr_q75"]
-    head = sw.headline_rows(res.rows)
+    head = headline(res.table).to_dict("records")
     assert [h["n_slices"] for h in head] == [1, 2]
-    assert all(h["oracle_irm"] is not None and h["progressive k=N"] is not None for h in head)
+    assert all(not pd.isna(h["oracle_irm"]) and not pd.isna(h["progressive k=N"]) for h in head)
 
 
 def test_failing_run_is_recorded_and_rerun_redoes_only_what_is_missing(demo, tmp_path, capsys):
-    from conv2dsep_lib.audio import write_wav
-    from conv2dsep_lib.demo import synthesize_song
+    from conv2dsep_lib.sources.audio import write_wav
+    from conv2dsep_lib.sources.song import synthesize_song
 
     tracks = tmp_path / "tracks"
-    shutil.copytree(demo / "demo_song_0", tracks / "short")          # a 4.7 s excerpt
+    shutil.copytree(demo / "demo_song_0", tracks / "short")  # a 4.7 s excerpt
     song = synthesize_song(seed=1, duration=6.0)
     write_wav(tracks / "long" / "stereo_mixture.wav", song.mixture, song.sr)
     write_wav(tracks / "long" / "isolated_vocal.wav", song.vocal, song.sr)
     grid = tmp_path / "grid.yaml"
     grid.write_text("offset: [0.0, 1.0]   # 1.0 s + 4.7 s is past the end of 'short'\n")
     out = tmp_path / "out"
-    args = ["sweep", "--tracks", str(tracks / "*"), "--grid", str(grid), "--out", str(out), "--set", "n_slices=1",
-            "--set", "iterations=10", "--set", "greedy=false", "--no-bss", "--no-baselines", "--workers", "1",
-            "--quiet"]
+    args = [
+        "sweep",
+        "--tracks",
+        str(tracks / "*"),
+        "--grid",
+        str(grid),
+        "--out",
+        str(out),
+        "--set",
+        "n_slices=1",
+        "--set",
+        "iterations=10",
+        "--set",
+        "greedy=false",
+        "--no-bss",
+        "--no-baselines",
+        "--workers",
+        "1",
+        "--quiet",
+    ]
 
-    res = sw.run_sweep(str(tracks / "*"), grid, out=out, fixed=sw.parse_set(["n_slices=1", "iterations=10",
-                                                                              "greedy=false"]),
-                       workers=1, baselines=False, **QUIET)
-    assert res.counts == {"runs": 4, "ran": 3, "cached": 0, "failed": 1, "remaining": 0}
+    res = sw.run_sweep(
+        str(tracks / "*"),
+        grid,
+        out=out,
+        fixed=sw.parse_set(["n_slices=1", "iterations=10", "greedy=false"]),
+        workers=1,
+        baselines=False,
+        **QUIET,
+    )
+    assert res.counts.to_json() == {"runs": 4, "ran": 3, "cached": 0, "failed": 1, "remaining": 0}
     (fail,) = res.failures
-    assert fail["run"].startswith("short/n1_off1_") and fail["type"] == "ParameterError"
-    assert "too short" in fail["message"]
-    record = json.loads(Path(fail["file"]).read_text())
+    assert fail.run.startswith("short/n1_off1_") and fail.type == "ParameterError"
+    assert "too short" in fail.message
+    record = json.loads(Path(fail.file).read_text())
     assert record["error"]["type"] == "ParameterError" and "Traceback" in record["error"]["traceback"]
-    assert {(r["track"], r["offset"]) for r in res.rows} == {("short", 0.0), ("long", 0.0), ("long", 1.0)}
+    assert set(zip(res.table["track"], res.table["offset"])) == {("short", 0.0), ("long", 0.0), ("long", 1.0)}
     before = _results_mtimes(out)
     assert len(before) == 3
 
@@ -195,7 +253,9 @@ def test_failing_run_is_recorded_and_rerun_redoes_only_what_is_missing(demo, tmp
     capsys.readouterr()
     assert main(args) == 1
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("conv2dsep: run failed: short/n1_off1_") and "too short" in err[0]
+    assert (
+        len(err) == 1 and err[0].startswith("conv2dsep: run failed: short/n1_off1_") and "too short" in err[0]
+    )
     manifest = json.loads((out / "sweep.json").read_text())
     assert manifest["counts"] == {"runs": 4, "ran": 0, "cached": 3, "failed": 1, "remaining": 0}
     assert _results_mtimes(out) == before
@@ -210,86 +270,135 @@ def test_failing_run_is_recorded_and_rerun_redoes_only_what_is_missing(demo, tmp
     assert len(after) == 4
     assert all(after[p] == t for p, t in before.items() if "long" in p.parts)
     assert not list(out.rglob("failed.json"))
-    assert len({(r["track"], r["offset"]) for r in sw.read_table(out)}) == 4
+    table = read_table(out)
+    assert len(set(zip(table["track"], table["offset"]))) == 4
 
 
 def test_code_change_invalidates_and_results_are_keyed_by_the_code_that_ran(demo, tmp_path, monkeypatch):
-    kw = dict(out=tmp_path / "out", fixed={**FAST, "greedy": False}, names=["demo_song_0"], workers=1,
-              baselines=False, plots=False, **QUIET)
-    assert sw.run_sweep(str(demo / "*"), {"n_slices": [1]}, **kw).ran == 1
-    assert sw.run_sweep(str(demo / "*"), {"n_slices": [1]}, **kw).cached == 1
-    monkeypatch.setattr(sw, "_CODE_AT_IMPORT", {"version": "0.1.0", "sources": "edited"})
+    kw = dict(
+        out=tmp_path / "out",
+        fixed={**FAST, "greedy": False},
+        names=["demo_song_0"],
+        workers=1,
+        baselines=False,
+        plots=False,
+        **QUIET,
+    )
+    assert sw.run_sweep(str(demo / "*"), {"n_slices": [1]}, **kw).counts.ran == 1
+    assert sw.run_sweep(str(demo / "*"), {"n_slices": [1]}, **kw).counts.cached == 1
+    edited = {"version": "0.1.0", "sources": "edited"}
+    monkeypatch.setattr(sweep_plan, "code_version", lambda: dict(edited))
+    monkeypatch.setattr(sweep_tasks, "code_version", lambda: dict(edited))
     res = sw.run_sweep(str(demo / "*"), {"n_slices": [1]}, **kw)
-    assert (res.ran, res.cached, res.warnings) == (1, 0, [])
+    assert (res.counts.ran, res.counts.cached, tuple(res.warnings)) == (1, 0, ())
     # a worker with other code (edited package, other version on a cluster): it runs, keys the
     # result with its own code, and the sweep warns; the planned key does not match it
     plan = sw.plan_sweep(str(demo / "*"), {"n_slices": [1]}, out=tmp_path / "other", names=["demo_song_0"])
-    task = dict(plan["tasks"][-1], code={"version": "0.0.9", "sources": "elsewhere"},
-                key=sw._key({**plan["tasks"][-1]["key_payload"], "code": {"version": "0.0.9",
-                                                                          "sources": "elsewhere"}}))
+    other = {"version": "0.0.9", "sources": "elsewhere"}
+    task = replace(
+        plan.tasks[-1], code=other, key=sweep_plan.cache_key({**plan.tasks[-1].key_payload, "code": other})
+    )
     outcome = sw.run_one(task)
-    assert outcome["status"] == "ok" and outcome["code_differs"] is True
-    assert sw._finished(task) is None and sw._finished(plan["tasks"][-1]) is not None
+    assert outcome.status == "ok" and outcome.code_differs is True
+    assert sw.finished_outcome(task) is None and sw.finished_outcome(plan.tasks[-1]) is not None
 
 
 def test_keep_audio_writes_the_run_layout(demo, tmp_path):
-    kw = dict(out=tmp_path / "out", fixed={**FAST, "greedy": False}, names=["demo_song_1"], workers=1,
-              baselines=False, plots=False, **QUIET)
+    kw = dict(
+        out=tmp_path / "out",
+        fixed={**FAST, "greedy": False},
+        names=["demo_song_1"],
+        workers=1,
+        baselines=False,
+        plots=False,
+        **QUIET,
+    )
     sw.run_sweep(str(demo / "*"), {"n_slices": [1]}, **kw)
     res = sw.run_sweep(str(demo / "*"), {"n_slices": [1]}, keep_audio=True, **kw)
-    assert res.ran == 1                                 # finished, but without the audio asked for now
+    assert res.counts.ran == 1  # finished, but without the audio asked for now
     (run_dir,) = (tmp_path / "out" / "runs" / "demo_song_1").iterdir()
     assert (run_dir / "output_progressive_1slices" / "1_slices" / "extracted_vocal.wav").is_file()
-    assert sw.run_sweep(str(demo / "*"), {"n_slices": [1]}, **kw).cached == 1
+    assert sw.run_sweep(str(demo / "*"), {"n_slices": [1]}, **kw).counts.cached == 1
 
 
 def test_interrupted_sweep_keeps_finished_runs_and_rerun_completes_the_rest(demo, tmp_path):
     grid = tmp_path / "grid.yaml"
     grid.write_text("n_slices: [2, 3]\n")
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "conv2dsep_lib", "sweep", "--tracks", str(demo / "*"), "--grid", str(grid),
-           "--out", str(out), "--set", "iterations=20", "--set", "greedy=false", "--no-baselines", "--workers", "2"]  # BSS: slow
-    proc = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    cmd = [
+        sys.executable,
+        "-m",
+        "conv2dsep_lib",
+        "sweep",
+        "--tracks",
+        str(demo / "*"),
+        "--grid",
+        str(grid),
+        "--out",
+        str(out),
+        "--set",
+        "iterations=20",
+        "--set",
+        "greedy=false",
+        "--no-baselines",
+        "--workers",
+        "2",
+    ]  # BSS: slow
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     t0 = time.monotonic()
     while not list((out / "runs").glob("*/*/results.json")):
         assert proc.poll() is None, proc.communicate()
         assert time.monotonic() - t0 < 120
         time.sleep(0.05)
-    os.killpg(proc.pid, signal.SIGINT)                  # Ctrl-C in a terminal: the whole group
+    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C in a terminal: the whole group
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert "conv2dsep: interrupted:" in err and "Traceback" not in err
-    assert not [p for p in out.rglob(".*")]              # no temporary files left
-    table = sw.read_table(out)
+    assert not [p for p in out.rglob(".*")]  # no temporary files left
+    table = read_table(out)
     finished = {p.parent for p in out.rglob("results.json")}
     assert 1 <= len(finished) < 4
-    listed = {(r["track"], r["setting"]) for r in table}
+    listed = set(zip(table["track"], table["setting"]))
     assert listed <= {(p.parent.name, p.name) for p in finished}
     assert json.loads((out / "sweep.json").read_text())["status"] == "interrupted"
 
-    res = sw.run_sweep(str(demo / "*"), grid, fixed=sw.parse_set(["iterations=20", "greedy=false"]), out=out, workers=1,
-                       baselines=False, plots=False, progress=False)
-    assert (res.cached, res.ran, res.failed) == (len(finished), 4 - len(finished), 0)
-    assert len({(r["track"], r["setting"]) for r in res.rows}) == 4
+    res = sw.run_sweep(
+        str(demo / "*"),
+        grid,
+        fixed=sw.parse_set(["iterations=20", "greedy=false"]),
+        out=out,
+        workers=1,
+        baselines=False,
+        plots=False,
+        progress=False,
+    )
+    assert (res.counts.cached, res.counts.ran, res.counts.failed) == (len(finished), 4 - len(finished), 0)
+    assert len(set(zip(res.table["track"], res.table["setting"]))) == 4
 
 
 # ------------------------------------------------------------------ command line
-@pytest.mark.parametrize("grid_text, needle", [
-    ("bogus: [1]\n", "grid key 'bogus' is unknown"),
-    ("n_slices: 4\n", "allowed a list"),
-    ("n_slices: [1, 19]\n", "n_slices=19 is out of range"),
-    ("learning_rate: [0.01, -1]\n", "learning_rate=-1.0 is invalid"),
-    ("strategy: [3, 7]\n", "strategy=7"),
-    ("greedy: [maybe]\n", "'greedy'"),
-    ("- 1\n- 2\n", "allowed a mapping"),
-    ("n_slices: [1, 2\n", "not valid YAML"),
-])
+@pytest.mark.parametrize(
+    "grid_text, needle",
+    [
+        ("bogus: [1]\n", "grid key 'bogus' is unknown"),
+        ("n_slices: 4\n", "allowed a list"),
+        ("n_slices: [1, 19]\n", "n_slices=19 is out of range"),
+        ("learning_rate: [0.01, -1]\n", "learning_rate=-1.0 is invalid"),
+        ("strategy: [3, 7]\n", "strategy=7"),
+        ("greedy: [maybe]\n", "'greedy'"),
+        ("- 1\n- 2\n", "allowed a mapping"),
+        ("n_slices: [1, 2\n", "not valid YAML"),
+    ],
+)
 def test_cli_grid_errors_exit_2_with_one_line(demo, tmp_path, capsys, grid_text, needle):
     grid = tmp_path / "grid.yaml"
     grid.write_text(grid_text)
     out = tmp_path / "out"
-    code = main(["sweep", "--tracks", str(demo / "*"), "--grid", str(grid), "--out", str(out), "--workers", "1"])
+    code = main(
+        ["sweep", "--tracks", str(demo / "*"), "--grid", str(grid), "--out", str(out), "--workers", "1"]
+    )
     err = capsys.readouterr().err
     assert code == 2
     lines = err.strip().splitlines()
@@ -297,15 +406,18 @@ def test_cli_grid_errors_exit_2_with_one_line(demo, tmp_path, capsys, grid_text,
     assert not out.exists()
 
 
-@pytest.mark.parametrize("extra, needle", [
-    (["--set", "lr=0.1"], "'lr' is unknown"),
-    (["--set", "iterations"], "no '='"),
-    (["--musdb", "/nonexistent"], "exactly one of --tracks"),
-    (["--scheduler", "tcp://127.0.0.1:1", "--workers", "2"], "--workers was given with --scheduler"),
-    (["--track", "no_such_song"], "'no_such_song' is not in"),
-    (["--notebooks", "--set", "n_points=100"], "not a notebook parameter"),
-    (["--workers", "0"], "--workers 0"),
-])
+@pytest.mark.parametrize(
+    "extra, needle",
+    [
+        (["--set", "lr=0.1"], "'lr' is unknown"),
+        (["--set", "iterations"], "no '='"),
+        (["--musdb", "/nonexistent"], "exactly one of --tracks"),
+        (["--scheduler", "tcp://127.0.0.1:1", "--workers", "2"], "--workers was given with --scheduler"),
+        (["--track", "no_such_song"], "'no_such_song' is not in"),
+        (["--notebooks", "--set", "n_points=100"], "not a notebook parameter"),
+        (["--workers", "0"], "--workers 0"),
+    ],
+)
 def test_cli_option_errors_exit_2_with_one_line(demo, tmp_path, capsys, extra, needle):
     out = tmp_path / "out"
     code = main(["sweep", "--tracks", str(demo / "*"), "--out", str(out)] + extra)
@@ -326,9 +438,14 @@ def test_notebook_06_executes_on_a_finished_sweep(tiny_sweep, tmp_path):
     import papermill as pm
 
     dest = tmp_path / "06.ipynb"
-    pm.execute_notebook(str(ROOT / "notebooks" / "06_sweep_summary.ipynb"), str(dest),
-                        parameters={"sweep_dir": str(tiny_sweep.out), "interactive": False},
-                        cwd=str(ROOT), progress_bar=False, kernel_name="python3")
+    pm.execute_notebook(
+        str(ROOT / "notebooks" / "06_sweep_summary.ipynb"),
+        str(dest),
+        parameters={"sweep_dir": str(tiny_sweep.out), "interactive": False},
+        cwd=str(ROOT),
+        progress_bar=False,
+        kernel_name="python3",
+    )
     nb = json.loads(dest.read_text())
     outputs = [o for c in nb["cells"] if c["cell_type"] == "code" for o in c["outputs"]]
     assert not [o for o in outputs if o["output_type"] == "error"]
@@ -336,7 +453,10 @@ def test_notebook_06_executes_on_a_finished_sweep(tiny_sweep, tmp_path):
     html = "".join("".join(o.get("data", {}).get("text/html", "")) for o in outputs)
     assert "ORACLE" in html and "oracle_irm" in html
     src = json.loads((ROOT / "notebooks" / "06_sweep_summary.ipynb").read_text())
-    assert all(not c.get("outputs") for c in src["cells"] if c["cell_type"] == "code")   # stored clean
+    assert all(not c.get("outputs") for c in src["cells"] if c["cell_type"] == "code")  # stored clean
     assert src["cells"][1]["metadata"]["tags"] == ["parameters"]
-    assert not any(line.lstrip().startswith(("def ", "class ")) for c in src["cells"]
-                   for line in "".join(c["source"]).splitlines())
+    assert not any(
+        line.lstrip().startswith(("def ", "class "))
+        for c in src["cells"]
+        for line in "".join(c["source"]).splitlines()
+    )

@@ -3,14 +3,30 @@
 import numpy as np
 import pytest
 
-from conv2dsep_lib.errors import ParameterError
-from conv2dsep_lib.views import VIEWS, VIEW_NAMES, apply_view, get_view, slice_sequence
+from conv2dsep_lib.core.errors import ParameterError
+from conv2dsep_lib.method.views import VIEW_NAMES, VIEWS, apply_view, get_view, slice_sequence
 
-EXPECTED = ["slice_0_raw", "slice_1_horizontal", "slice_2_vertical", "slice_3_diagonal_up",
-            "slice_4_diagonal_down", "slice_5_blob", "slice_6_harmonic", "slice_7_highpass",
-            "slice_8_lowpass", "slice_9_edge_22", "slice_10_edge_45", "slice_11_edge_67",
-            "slice_12_edge_90", "slice_13_edge_112", "slice_14_edge_135", "slice_15_edge_157",
-            "slice_16_laplacian", "slice_17_maxpool", "slice_18_avgpool"]
+EXPECTED = [
+    "slice_0_raw",
+    "slice_1_horizontal",
+    "slice_2_vertical",
+    "slice_3_diagonal_up",
+    "slice_4_diagonal_down",
+    "slice_5_blob",
+    "slice_6_harmonic",
+    "slice_7_highpass",
+    "slice_8_lowpass",
+    "slice_9_edge_22",
+    "slice_10_edge_45",
+    "slice_11_edge_67",
+    "slice_12_edge_90",
+    "slice_13_edge_112",
+    "slice_14_edge_135",
+    "slice_15_edge_157",
+    "slice_16_laplacian",
+    "slice_17_maxpool",
+    "slice_18_avgpool",
+]
 
 
 def test_names_are_exact():
@@ -58,10 +74,15 @@ def _energy(k, S):
     return float(np.sum(apply_view(S, k)[8:-8, 8:-8]))
 
 
-@pytest.mark.parametrize("k,prefers,over", [
-    (1, "horizontal", "vertical"), (2, "vertical", "horizontal"),
-    (3, "up", "down"), (4, "down", "up"),
-])
+@pytest.mark.parametrize(
+    "k,prefers,over",
+    [
+        (1, "horizontal", "vertical"),
+        (2, "vertical", "horizontal"),
+        (3, "up", "down"),
+        (4, "down", "up"),
+    ],
+)
 def test_oriented_views_prefer_their_orientation(k, prefers, over):
     assert _energy(k, _line(prefers)) > 2 * _energy(k, _line(over))
 

@@ -1,0 +1,363 @@
+"""The command line's options: one parser per subcommand, the shared input and config flags.
+
+Only argument definitions live here (argparse and the config); the commands that run
+are in :mod:`conv2dsep_lib.cli`.  Every parser error is a
+:class:`~conv2dsep_lib.core.errors.ParameterError`: one line on stderr, exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..core.checks import check_offset
+from ..core.config import GREEDY_SCORES, MAX_SLICES, Config
+from ..core.errors import ParameterError
+from ..sources.layout import MIXTURE_NAME, VOCAL_NAME
+
+__all__ = [
+    "PROG",
+    "ArgumentParser",
+    "CONFIG_FLAGS",
+    "add_config_arguments",
+    "config_from_args",
+    "add_input_arguments",
+    "check_out",
+    "add_experiment_parser",
+    "add_prepare_parser",
+    "add_evaluate_parser",
+    "add_notebooks_parser",
+    "add_sweep_parser",
+]
+
+PROG = "conv2dsep"
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse with one-line errors and exit code 2."""
+
+    def error(self, message: str):  # noqa: D401
+        raise ParameterError(f"{self.prog}: {message}")
+
+
+#: config field -> (flag, type, help)
+CONFIG_FLAGS = (
+    ("sr", "--sr", int, "sample rate in Hz"),
+    ("duration", "--duration", float, "excerpt length in seconds"),
+    ("n_fft", "--n-fft", int, "FFT size"),
+    ("hop_length", "--hop-length", int, "STFT hop in samples"),
+    ("n_points", "--n-points", int, "fingerprint points per window"),
+    ("num_iterations", "--iterations", int, "gradient steps per slice"),
+    ("learning_rate", "--learning-rate", float, "EQ step size"),
+    ("clip_db", "--clip-db", float, "EQ clip in dB"),
+    ("amin", "--amin", float, "amplitude floor of the dB conversion"),
+    ("strategy", "--strategy", int, "gain strategy 1..4 (3 = the seed's dB descent)"),
+    (
+        "greedy_score",
+        "--greedy-score",
+        str,
+        "greedy criterion: " + ", ".join(GREEDY_SCORES) + " (step_loss = the seed's)",
+    ),
+)
+
+
+def add_config_arguments(parser: argparse.ArgumentParser) -> None:
+    """One flag per config field, defaults from :class:`Config`."""
+    defaults = Config()
+    group = parser.add_argument_group("method settings (defaults = the seed's CONFIG)")
+    for field, flag, typ, help_ in CONFIG_FLAGS:
+        group.add_argument(
+            flag,
+            dest=f"cfg_{field}",
+            type=typ,
+            default=None,
+            metavar=typ.__name__.upper(),
+            help=f"{help_} (default {getattr(defaults, field)})",
+        )
+
+
+def config_from_args(args: argparse.Namespace) -> Config:
+    """A :class:`Config` with the flags that were given (validated)."""
+    changes = {
+        field: getattr(args, f"cfg_{field}")
+        for field, *_ in CONFIG_FLAGS
+        if getattr(args, f"cfg_{field}", None) is not None
+    }
+    return Config().replace(**changes)
+
+
+def add_input_arguments(parser: argparse.ArgumentParser, *, pad: bool = True, defaults: bool = True) -> None:
+    """``--data-dir`` or ``--mixture/--vocal`` or ``--musdb/--track/--subset``, ``--offset``
+    (and ``--pad``).  ``defaults=False`` leaves unset flags ``None`` (to tell what was given)."""
+    group = parser.add_argument_group("input (default: data/rtg/100-window/ if present, else the demo song)")
+    group.add_argument("--data-dir", type=Path, help=f"folder holding {MIXTURE_NAME} + {VOCAL_NAME}")
+    group.add_argument("--mixture", type=Path, help="mixture audio file (with --vocal)")
+    group.add_argument("--vocal", type=Path, help="isolated vocal audio file (with --mixture)")
+    group.add_argument(
+        "--offset", type=float, default=0.0 if defaults else None, help="excerpt start in seconds (default 0)"
+    )
+    if pad:
+        group.add_argument("--pad", action="store_true", help="zero-pad a clip shorter than the excerpt")
+    group.add_argument(
+        "--musdb",
+        type=Path,
+        metavar="ROOT",
+        help="MUSDB18 root (train/, test/): HQ wav folders, or .stem.mp4 via musdb + ffmpeg",
+    )
+    group.add_argument("--track", metavar="NAME", help="MUSDB18 track name (with --musdb)")
+    group.add_argument(
+        "--subset",
+        choices=("train", "test"),
+        default="test" if defaults else None,
+        help="MUSDB18 subset (default test)",
+    )
+
+
+def check_out(out: Path) -> Path:
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ParameterError(f"--out {str(out)!r} exists and is not a folder")
+    return out
+
+
+def _offset_value(text: str):
+    """``--offset`` of ``prepare``: seconds >= 0 or ``auto`` (the shared offset check)."""
+    try:
+        return check_offset(text, allow_auto=True)
+    except ParameterError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_experiment_parser(sub, name: str, help_: str) -> argparse.ArgumentParser:
+    p = sub.add_parser(name, help=help_, description=help_ + " ORACLE: uses the true vocal.")
+    p.add_argument(
+        "--slices", type=int, default=8, metavar=f"1..{MAX_SLICES}", help="number of slices N (default 8)"
+    )
+    add_input_arguments(p)
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path("outputs"),
+        help="output root; writes OUT/output_progressive_{N}slices/ (default outputs/)",
+    )
+    p.add_argument("--no-bss", action="store_true", help="skip BSS Eval v4 (SI-SDR only; faster)")
+    p.add_argument("--no-baselines", action="store_true", help="skip the baseline separators")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    add_config_arguments(p)
+    return p
+
+
+def add_prepare_parser(sub) -> argparse.ArgumentParser:
+    help_ = "Standardise source pairs into the rtg layout (mixture, vocal, instrumental + manifest.json)."
+    p = sub.add_parser(
+        "prepare",
+        help=help_,
+        description=help_ + " Reads <name>_100-full.<ext> (mixture) + <name>_100-stem.<ext> (vocal) "
+        "pairs; never modifies the source. Exit code 0: all prepared or unchanged; "
+        "1: some pairs skipped (named on stderr); 2: user error.",
+    )
+    p.add_argument(
+        "--source", type=Path, default=None, help="folder of source pairs (default data/process/100-window/)"
+    )
+    p.add_argument(
+        "--dest",
+        type=Path,
+        default=None,
+        help="output folder (default data/rtg/100-window/; with --musdb data/rtg/musdb18/SUBSET/); "
+        "one pair is written directly into it, several into DEST/NAME/",
+    )
+    p.add_argument(
+        "--offset",
+        type=_offset_value,
+        default=None,
+        metavar="S|auto",
+        help="excerpt start in seconds, or 'auto' = the window with the most vocal energy "
+        "(default 0; with --musdb auto)",
+    )
+    p.add_argument(
+        "--align",
+        action="store_true",
+        help="shift a lagging vocal into place (otherwise a lag above 5 ms skips the pair)",
+    )
+    p.add_argument("--force", action="store_true", help="overwrite existing outputs that differ")
+    p.add_argument(
+        "--demo",
+        action="store_true",
+        help="synthesise the demo songs as source files in data/demo/process/100-window/ "
+        "and prepare them into data/demo/rtg/100-window/<name>/",
+    )
+    p.add_argument(
+        "--musdb",
+        type=Path,
+        metavar="ROOT",
+        help="prepare MUSDB18 tracks (HQ wav folders, or .stem.mp4 via musdb + ffmpeg)",
+    )
+    p.add_argument(
+        "--subset", choices=("train", "test"), default="test", help="MUSDB18 subset (default test)"
+    )
+    p.add_argument(
+        "--track",
+        action="append",
+        metavar="NAME",
+        help="with --musdb: only this track (repeatable; default all tracks of the subset)",
+    )
+    p.add_argument("--quiet", action="store_true", help="print only warnings and skipped pairs")
+    defaults = Config()
+    group = p.add_argument_group("excerpt settings")
+    group.add_argument(
+        "--sr",
+        dest="cfg_sr",
+        type=int,
+        default=None,
+        metavar="INT",
+        help=f"sample rate of the written files (default {defaults.sr})",
+    )
+    group.add_argument(
+        "--duration",
+        dest="cfg_duration",
+        type=float,
+        default=None,
+        metavar="FLOAT",
+        help=f"excerpt length in seconds (default {defaults.duration})",
+    )
+    return p
+
+
+def add_evaluate_parser(sub) -> argparse.ArgumentParser:
+    help_ = "Score any vocal estimate (wav/flac/...) against its reference: SI-SDR, BSS Eval v4."
+    p = sub.add_parser("evaluate", help=help_, description=help_)
+    p.add_argument("--estimate", type=Path, required=True, help="the separated vocal to score")
+    p.add_argument("--reference", type=Path, required=True, help="the true isolated vocal")
+    p.add_argument("--mixture", type=Path, help="the mixture (adds SI-SDRi, SIR and accompaniment metrics)")
+    p.add_argument("--sr", type=int, help="evaluation rate (default: the reference's)")
+    p.add_argument("--mono", action="store_true", help="downmix all files to mono")
+    p.add_argument("--no-bss", action="store_true", help="SI-SDR only (skip BSS Eval v4)")
+    p.add_argument("--json", type=Path, help="also write the result as JSON here")
+    return p
+
+
+def add_notebooks_parser(sub) -> argparse.ArgumentParser:
+    help_ = "Execute the numbered notebooks (notebooks/NN_*.ipynb) headlessly with papermill."
+    p = sub.add_parser(
+        "notebooks",
+        help=help_,
+        description=help_ + " Executed copies go to OUT/notebooks/ (with run.json), each notebook's "
+        "artefacts beside them in OUT/. A failing notebook is kept and named; the "
+        "next ones still run; exit code 1. ORACLE: the experiments use the true vocal.",
+    )
+    add_input_arguments(p, pad=False, defaults=False)
+    p.add_argument(
+        "-p",
+        "--parameter",
+        nargs=2,
+        action="append",
+        metavar=("NAME", "VALUE"),
+        help="notebook parameter, parsed as papermill does (True/False/None, int, float, "
+        "else text), e.g. -p n_slices 5; repeatable",
+    )
+    p.add_argument(
+        "-f",
+        "--parameters-file",
+        type=Path,
+        metavar="PARAMS.yaml",
+        help="YAML mapping of notebook parameters (-p and the input flags override it)",
+    )
+    p.add_argument(
+        "--only",
+        action="append",
+        metavar="NN",
+        help="run only these notebooks: number or name, comma-separated or repeated (e.g. --only 03 --only 05_results)",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="run folder OUT (default outputs/<name>/; name: --name, else 'workbook' or 'workbook_<input>')",
+    )
+    p.add_argument("--name", help="run name for the default OUT")
+    p.add_argument("--notebooks-dir", type=Path, default=None, help="default: the project's notebooks/")
+    p.add_argument("--kernel", default="python3", help="Jupyter kernel (default python3 = this interpreter)")
+    p.add_argument("--timeout", type=float, default=None, help="seconds allowed per cell (default none)")
+    p.add_argument("--log-output", action="store_true", help="stream the cells' output")
+    p.add_argument("--quiet", action="store_true", help="print only failures")
+    return p
+
+
+def add_sweep_parser(sub) -> argparse.ArgumentParser:
+    help_ = "Run the experiment over many tracks x settings and aggregate (sweep.csv, summary, plots)."
+    p = sub.add_parser(
+        "sweep",
+        help=help_,
+        description=help_ + " ORACLE: every run of the method uses the true vocal. Runs go to a local "
+        "process pool (--workers) or to Dask (--scheduler ADDRESS, --dask-local); each "
+        "writes OUT/runs/<track>/<setting>/results.json. A re-run skips finished runs "
+        "(same track files, settings and code) and redoes the rest. Exit code 0: all "
+        "runs finished; 1: some failed (named on stderr, the sweep went on); 2: user "
+        "error (nothing run); 130: interrupted (finished runs are kept).",
+    )
+    g = p.add_argument_group("tracks (one of --tracks, --musdb)")
+    g.add_argument(
+        "--tracks",
+        metavar="GLOB",
+        help="prepared folders: a glob such as 'data/demo/rtg/100-window/*' (quote it) or a "
+        "`conv2dsep prepare` output folder",
+    )
+    g.add_argument(
+        "--musdb",
+        type=Path,
+        metavar="ROOT",
+        help="a MUSDB18 root (train/, test/): HQ wav folders, or .stem.mp4 via musdb + ffmpeg",
+    )
+    g.add_argument(
+        "--subset", choices=("train", "test"), default="test", help="MUSDB18 subset (default test)"
+    )
+    g.add_argument("--track", action="append", metavar="NAME", help="only this track (repeatable)")
+    s = p.add_argument_group("settings")
+    s.add_argument(
+        "--grid",
+        type=Path,
+        metavar="GRID.yaml",
+        help="YAML mapping 'parameter: [values]' (config fields such as iterations, learning_rate, "
+        "clip_db, strategy, greedy_score, n_points; and n_slices, offset, greedy); every "
+        "combination is run (example: sweeps/demo.yaml). Default: one setting",
+    )
+    s.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="a fixed value for every setting, e.g. --set iterations=50 (repeatable)",
+    )
+    s.add_argument("--no-bss", action="store_true", help="skip BSS Eval v4 (SI-SDR only; much faster)")
+    s.add_argument("--no-baselines", action="store_true", help="skip the baseline runs")
+    e = p.add_argument_group("execution")
+    e.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="local worker processes, one BLAS thread each (default: all cores); 1 runs in this "
+        "process; with --dask-local the number of Dask workers",
+    )
+    e.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on this Dask scheduler (tcp://HOST:8786); its workers need the same conv2dsep "
+        "code and the tracks and OUT at the same paths",
+    )
+    e.add_argument("--dask-local", action="store_true", help="run on a fresh local Dask cluster")
+    e.add_argument(
+        "--notebooks",
+        action="store_true",
+        help="run the papermill notebook sequence (00..05) per track x setting instead of the "
+        "library call (slow; keeps the executed notebooks in each run folder)",
+    )
+    o = p.add_argument_group("output")
+    o.add_argument(
+        "--out", type=Path, default=Path("outputs/sweep"), help="sweep folder (default outputs/sweep)"
+    )
+    o.add_argument("--keep-audio", action="store_true", help="also write every run's wavs and figures")
+    o.add_argument("--no-plots", action="store_true", help="no summary PNGs")
+    o.add_argument(
+        "--quiet", action="store_true", help="no progress bar or summary (failures are still named)"
+    )
+    return p

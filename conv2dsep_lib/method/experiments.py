@@ -1,0 +1,301 @@
+"""The seed's experiments: one slice step, progressive 1..N, and the greedy order.
+
+Everything here works on magnitudes (no audio, no files); :mod:`conv2dsep_lib.run.experiment`
+adds reconstruction, metrics and outputs.
+
+* :func:`slice_step` -- SPEC section 6: fingerprint the working magnitude in view *k*,
+  fit the EQ (Strategy 3 by default), expand it to all bins and apply it in dB.
+* :func:`run_progressive` -- one pass: the state after step *k* is the k-slice result
+  (running slices 1..k from the mixture for every k, as the seed did, gives the same
+  states; computing them once is the same thing k times cheaper).
+* :func:`run_greedy` -- repeatedly append the remaining slice whose next step scores
+  best, starting every candidate from the chosen prefix's state (one slice step per
+  candidate, never re-running the prefix).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from ..core.config import Config, check_n_slices
+from .fingerprint import expand_points, fingerprint_db
+from .strategies import EQResult, optimise_eq
+from .transforms import from_db, to_db
+from .views import VIEW_NAMES
+
+__all__ = [
+    "TargetFingerprints",
+    "StepResult",
+    "GreedyResult",
+    "slice_step",
+    "run_progressive",
+    "run_greedy",
+    "Scorer",
+]
+
+
+class TargetFingerprints:
+    """The vocal's dB fingerprints, computed once per view on first use.
+
+    Parameters
+    ----------
+    vocal_mag : np.ndarray [shape=(n_bins, n_frames)]
+    config : Config
+    """
+
+    def __init__(self, vocal_mag: np.ndarray, *, config: Config):
+        self.magnitude = np.asarray(vocal_mag, dtype=np.float64)
+        self.config = config
+        self._cache: Dict[int, np.ndarray] = {}
+
+    def __getitem__(self, view: int) -> np.ndarray:
+        if view not in self._cache:
+            self._cache[view] = fingerprint_db(self.magnitude, view, config=self.config)
+        return self._cache[view]
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """One slice step.
+
+    Attributes
+    ----------
+    view : int
+        The slice applied (1..18).
+    fit : EQResult
+        The fitted EQ: ``eq_db`` [shape=(n_points, n_frames)], ``loss`` and
+        ``loss_curve`` [shape=(num_iterations,)] (dB^2), also exposed here.
+    working_db : np.ndarray [shape=(n_bins, n_frames)] or None
+        ``dB(W)`` of the magnitude the step started from; released (``None``) once
+        :attr:`magnitude` has been computed from it.
+    magnitude : np.ndarray [shape=(n_bins, n_frames)]
+        The working magnitude after the step, ``db_to_amplitude(dB(W) + E)``,
+        computed on first access (a greedy candidate that is not chosen never needs
+        it).
+    """
+
+    view: int
+    fit: EQResult
+    working_db: np.ndarray
+
+    @property
+    def eq_db(self) -> np.ndarray:
+        return self.fit.eq_db
+
+    @property
+    def loss_curve(self) -> np.ndarray:
+        return self.fit.loss_curve
+
+    @cached_property
+    def magnitude(self) -> np.ndarray:
+        E = expand_points(self.eq_db, n_bins=self.working_db.shape[-2])
+        out = from_db(self.working_db + E)
+        # dB(W) is needed only for this; drop it so a long clip's N states do not
+        # each hold a second full-size array (the frozen dataclass guards the fields
+        # users see; this cache-side release is deliberate).
+        object.__setattr__(self, "working_db", None)
+        return out
+
+    @property
+    def loss(self) -> float:
+        """The step loss, ``mean((m + e - v)**2)`` after the last iteration (dB^2)."""
+        return self.fit.loss
+
+    @property
+    def name(self) -> str:
+        return VIEW_NAMES[self.view]
+
+
+def slice_step(
+    working_mag: np.ndarray,
+    view: int,
+    targets: TargetFingerprints,
+    *,
+    config: Config,
+    working_db: Optional[np.ndarray] = None,
+) -> StepResult:
+    """Apply one slice's optimisation to the working magnitude (SPEC section 6).
+
+    ``m = dB(fp_k(W))``, ``v = dB(fp_k(V))``; fit ``e`` (``config.strategy``); expand
+    ``e`` from ``n_points`` to the bins (per window) as ``E``;
+    ``W_next = db_to_amplitude(dB(W) + E)``.
+
+    Parameters
+    ----------
+    working_mag : np.ndarray [shape=(n_bins, n_frames)]
+    view : int
+        1..18 (0 works too: the raw view).
+    targets : TargetFingerprints
+        The vocal's fingerprints.
+    config : Config
+    working_db : np.ndarray, optional
+        ``dB(W)`` if the caller already has it (the greedy search shares it between
+        candidates).
+
+    Returns
+    -------
+    StepResult
+    """
+    m = fingerprint_db(working_mag, view, config=config)
+    fit = optimise_eq(m, targets[view], config=config)
+    if working_db is None:
+        working_db = to_db(working_mag, amin=config.amin, top_db=config.top_db, axis=(-2, -1))
+    return StepResult(view=int(view), fit=fit, working_db=working_db)
+
+
+def run_progressive(
+    mixture_mag: np.ndarray,
+    targets: TargetFingerprints,
+    *,
+    n_slices: int,
+    config: Config,
+    sequence: Optional[Sequence[int]] = None,
+) -> List[StepResult]:
+    """Progressive 1..N: the state after step k is the k-slice result.
+
+    Parameters
+    ----------
+    mixture_mag : np.ndarray [shape=(n_bins, n_frames)]
+    targets : TargetFingerprints
+    n_slices : int in 1..18
+    config : Config
+    sequence : sequence of int, optional
+        Slice order; default the original ``1..N``.
+
+    Returns
+    -------
+    list of StepResult, length N
+        Element ``k - 1`` holds the magnitude after slices ``sequence[:k]``.
+    """
+    n_slices = check_n_slices(n_slices)
+    sequence = tuple(range(1, n_slices + 1)) if sequence is None else tuple(sequence)
+    steps: List[StepResult] = []
+    W = np.asarray(mixture_mag, dtype=np.float64)
+    for view in sequence[:n_slices]:
+        step = slice_step(W, view, targets, config=config)
+        steps.append(step)
+        W = step.magnitude
+    return steps
+
+
+@dataclass
+class GreedyResult:
+    """The greedy search's outcome.
+
+    Attributes
+    ----------
+    sequence : tuple of int
+        The whole greedy order.
+    steps : list of StepResult
+        The chosen step at every position (``steps[k-1].magnitude`` = prefix k).
+    scores : list of float
+        The chosen candidate's score at every position (lower is better).
+    candidates : list of dict
+        Per position, ``{view: (score, step loss)}`` of every candidate tried.
+    score : str
+        The criterion used.
+    """
+
+    sequence: Tuple[int, ...]
+    steps: List[StepResult]
+    scores: List[float]
+    candidates: List[Dict[int, Tuple[float, float]]]
+    score: str = "step_loss"
+
+    @property
+    def losses(self) -> List[float]:
+        """Step loss of the chosen slice at every position (dB^2)."""
+        return [s.loss for s in self.steps]
+
+    @property
+    def best_prefix(self) -> int:
+        """Length of the prefix with the best score (1-based)."""
+        return int(np.argmin(self.scores)) + 1
+
+    @property
+    def n_steps(self) -> int:
+        """Slice steps evaluated: ``N + (N-1) + ... + 1``."""
+        return sum(len(c) for c in self.candidates)
+
+
+#: A greedy criterion: ``StepResult -> float``, lower is better (see
+#: :func:`conv2dsep_lib.run.experiment.make_scorer` for the named ones).
+Scorer = Callable[[StepResult], float]
+
+
+def run_greedy(
+    mixture_mag: np.ndarray,
+    targets: TargetFingerprints,
+    *,
+    n_slices: int,
+    config: Config,
+    scorer: Optional[Scorer] = None,
+    score_name: str = "step_loss",
+    progress: bool = False,
+) -> GreedyResult:
+    """Greedy ordering of slices 1..N.
+
+    At each position every remaining slice is tried once from the chosen prefix's
+    state (``dB(W)`` shared between candidates); the one with the lowest score is
+    appended and its state becomes the new prefix.  ``N(N+1)/2`` slice steps in all.
+
+    Parameters
+    ----------
+    mixture_mag : np.ndarray [shape=(n_bins, n_frames)]
+    targets : TargetFingerprints
+    n_slices : int in 1..18
+    config : Config
+    scorer : callable, optional
+        ``StepResult -> float``, lower is better; default the step loss.
+    score_name : str
+        Recorded in the result.
+    progress : bool
+        Show a tqdm progress bar over the slice steps.
+
+    Returns
+    -------
+    GreedyResult
+    """
+    n_slices = check_n_slices(n_slices)
+    scorer = scorer or (lambda step: step.loss)
+    remaining = list(range(1, n_slices + 1))
+    W = np.asarray(mixture_mag, dtype=np.float64)
+    steps: List[StepResult] = []
+    scores: List[float] = []
+    candidates: List[Dict[int, Tuple[float, float]]] = []
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(
+            total=n_slices * (n_slices + 1) // 2, desc=f"greedy ({score_name})", unit="step", leave=False
+        )
+    try:
+        while remaining:
+            W_db = to_db(W, amin=config.amin, top_db=config.top_db, axis=(-2, -1))
+            tried: Dict[int, Tuple[float, float, StepResult]] = {}
+            for view in remaining:
+                step = slice_step(W, view, targets, config=config, working_db=W_db)
+                tried[view] = (float(scorer(step)), step.loss, step)
+                if bar is not None:
+                    bar.update(1)
+            best = min(remaining, key=lambda k: (tried[k][0], k))
+            steps.append(tried[best][2])
+            scores.append(tried[best][0])
+            candidates.append({k: (score, loss) for k, (score, loss, _) in tried.items()})
+            remaining.remove(best)
+            W = tried[best][2].magnitude
+    finally:
+        if bar is not None:
+            bar.close()
+    return GreedyResult(
+        sequence=tuple(s.view for s in steps),
+        steps=steps,
+        scores=scores,
+        candidates=candidates,
+        score=score_name,
+    )

@@ -1,0 +1,554 @@
+"""The run record: what ``results.json`` holds, as typed, frozen dataclasses.
+
+:class:`RunRecord` is built by :func:`conv2dsep_lib.run.experiment.build_record` and
+read back with :meth:`RunRecord.from_json` / :func:`read_record`; every consumer (the
+command line's summary, the notebooks, the figures, the sweep's tables) reads its
+attributes, never a dict by string key.  :meth:`RunRecord.to_json` writes exactly the
+JSON of earlier versions plus ``schema_version``.
+
+**ORACLE**: every Conv2D number here comes from an optimisation that read the true
+vocal; ``oracle`` is always ``True`` and :data:`ORACLE_NOTE` says so.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+
+import numpy as np
+
+from ..core.config import Config
+from ..core.errors import ParameterError
+from ..core.files import PathLike, to_jsonable
+from ..scoring.scores import Scores
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "ORACLE_NOTE",
+    "ORACLE_LABEL",
+    "ProgressiveStep",
+    "Candidate",
+    "BestPrefix",
+    "GreedyRecord",
+    "Comparison",
+    "LossVsQuality",
+    "BaselineRecord",
+    "EstimateEntry",
+    "RunRecord",
+    "loss_vs_quality",
+    "read_record",
+]
+
+#: Version of the ``results.json`` layout (1: the first typed layout).
+SCHEMA_VERSION = 1
+ORACLE_NOTE = (
+    "ORACLE: the optimisation uses the true isolated vocal as its target; "
+    "these numbers are an upper-bound study of the fingerprint, not blind separation."
+)
+#: The short label every figure title carries.
+ORACLE_LABEL = "ORACLE (uses the true vocal)"
+
+
+def _opt_float(x: Any) -> Optional[float]:
+    return None if x is None else float(x)
+
+
+def _finite_or_none(x: Optional[float]) -> Optional[float]:
+    return None if x is None or not math.isfinite(x) else float(x)
+
+
+@dataclass(frozen=True)
+class ProgressiveStep:
+    """Slices 1..k of the original order (one k of the progressive experiment).
+
+    Attributes
+    ----------
+    n_slices : int
+        k.
+    sequence : tuple of str
+        The view names applied, in order.
+    loss : float
+        The step loss of the last slice, ``mean((m + e - v)**2)`` in dB^2, measured in
+        view k (the seed's number).
+    step_losses : tuple of float
+        The step loss after each of the k slices.
+    loss_curve : tuple of float
+        Slice k's loss after every iteration.
+    metrics : Scores or None
+    audio : str or None
+        The wav of the extracted vocal, relative to the run folder.
+    """
+
+    n_slices: int
+    sequence: Tuple[str, ...]
+    loss: float
+    step_losses: Tuple[float, ...]
+    loss_curve: Tuple[float, ...]
+    metrics: Optional[Scores] = None
+    audio: Optional[str] = None
+
+    def to_json(self) -> Dict[str, Any]:
+        return {
+            "n_slices": self.n_slices,
+            "sequence": list(self.sequence),
+            "loss": self.loss,
+            "step_losses": list(self.step_losses),
+            "loss_curve": list(self.loss_curve),
+            "metrics": None if self.metrics is None else self.metrics.to_json(),
+            "audio": self.audio,
+        }
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> "ProgressiveStep":
+        return cls(
+            n_slices=int(d["n_slices"]),
+            sequence=tuple(d["sequence"]),
+            loss=float(d["loss"]),
+            step_losses=tuple(float(x) for x in d["step_losses"]),
+            loss_curve=tuple(float(x) for x in d.get("loss_curve") or ()),
+            metrics=Scores.from_json(d.get("metrics")),
+            audio=d.get("audio"),
+        )
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One greedy candidate: its score (the criterion) and its step loss (dB^2)."""
+
+    score: float
+    loss: float
+
+
+@dataclass(frozen=True)
+class BestPrefix:
+    """The greedy order's best-scoring prefix."""
+
+    n_slices: int
+    sequence: Tuple[str, ...]
+    loss: float
+    score: float
+    metrics: Optional[Scores] = None
+    audio: Optional[str] = None
+
+    def to_json(self) -> Dict[str, Any]:
+        return {
+            "n_slices": self.n_slices,
+            "sequence": list(self.sequence),
+            "loss": self.loss,
+            "score": self.score,
+            "metrics": None if self.metrics is None else self.metrics.to_json(),
+            "audio": self.audio,
+        }
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> "BestPrefix":
+        return cls(
+            n_slices=int(d["n_slices"]),
+            sequence=tuple(d["sequence"]),
+            loss=float(d["loss"]),
+            score=float(d["score"]),
+            metrics=Scores.from_json(d.get("metrics")),
+            audio=d.get("audio"),
+        )
+
+
+@dataclass(frozen=True)
+class GreedyRecord:
+    """The greedy search (``best``): the order found, its losses, the best prefix.
+
+    Attributes
+    ----------
+    score : str
+        The criterion (``"step_loss"``, the seed's; ``"si_sdr"``; ``"fingerprint"``).
+    sequence : tuple of str
+        The whole greedy order.
+    losses, scores : tuple of float
+        Step loss and score of the chosen slice at every position.
+    loss : float
+        The last step loss (all N slices).
+    metrics : Scores or None
+        Of all N slices in the greedy order.
+    audio : str or None
+    best_prefix : BestPrefix
+    slice_steps : int
+        Slice steps evaluated, ``N + (N-1) + ... + 1``.
+    candidates : tuple of mapping
+        Per position, view name -> :class:`Candidate`.
+    """
+
+    score: str
+    sequence: Tuple[str, ...]
+    losses: Tuple[float, ...]
+    scores: Tuple[float, ...]
+    loss: float
+    best_prefix: BestPrefix
+    slice_steps: int
+    candidates: Tuple[Mapping[str, Candidate], ...]
+    metrics: Optional[Scores] = None
+    audio: Optional[str] = None
+
+    def to_json(self) -> Dict[str, Any]:
+        return {
+            "score": self.score,
+            "sequence": list(self.sequence),
+            "losses": list(self.losses),
+            "scores": list(self.scores),
+            "loss": self.loss,
+            "metrics": None if self.metrics is None else self.metrics.to_json(),
+            "audio": self.audio,
+            "best_prefix": self.best_prefix.to_json(),
+            "slice_steps": self.slice_steps,
+            "candidates": [
+                {name: {"score": c.score, "loss": c.loss} for name, c in pos.items()}
+                for pos in self.candidates
+            ],
+        }
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> "GreedyRecord":
+        cands = tuple(
+            MappingProxyType(
+                {
+                    name: Candidate(score=_nan_if_none(c["score"]), loss=_nan_if_none(c["loss"]))
+                    for name, c in pos.items()
+                }
+            )
+            for pos in d.get("candidates") or ()
+        )
+        return cls(
+            score=d["score"],
+            sequence=tuple(d["sequence"]),
+            losses=tuple(float(x) for x in d["losses"]),
+            scores=tuple(_nan_if_none(x) for x in d["scores"]),
+            loss=float(d["loss"]),
+            metrics=Scores.from_json(d.get("metrics")),
+            audio=d.get("audio"),
+            best_prefix=BestPrefix.from_json(d["best_prefix"]),
+            slice_steps=int(d.get("slice_steps", 0)),
+            candidates=cands,
+        )
+
+
+def _nan_if_none(x: Any) -> float:
+    return math.nan if x is None else float(x)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Original order 1..N against the greedy order (``best`` only)."""
+
+    original_order_loss: float
+    greedy_order_loss: float
+    greedy_best_prefix_loss: float
+    lower_loss: str
+    original_order_si_sdr: Optional[float]
+    greedy_order_si_sdr: Optional[float]
+    higher_si_sdr: Optional[str] = None
+
+    def to_json(self) -> Dict[str, Any]:
+        out = {
+            "original_order_loss": self.original_order_loss,
+            "greedy_order_loss": self.greedy_order_loss,
+            "greedy_best_prefix_loss": self.greedy_best_prefix_loss,
+            "lower_loss": self.lower_loss,
+            "original_order_si_sdr": _finite_or_none(self.original_order_si_sdr),
+            "greedy_order_si_sdr": _finite_or_none(self.greedy_order_si_sdr),
+        }
+        if self.higher_si_sdr is not None:
+            out["higher_si_sdr"] = self.higher_si_sdr
+        return out
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> "Comparison":
+        return cls(
+            original_order_loss=float(d["original_order_loss"]),
+            greedy_order_loss=float(d["greedy_order_loss"]),
+            greedy_best_prefix_loss=float(d["greedy_best_prefix_loss"]),
+            lower_loss=d["lower_loss"],
+            original_order_si_sdr=_opt_float(d.get("original_order_si_sdr")),
+            greedy_order_si_sdr=_opt_float(d.get("greedy_order_si_sdr")),
+            higher_si_sdr=d.get("higher_si_sdr"),
+        )
+
+
+LOSS_VS_QUALITY_NOTE = "a negative rank correlation means lower fingerprint loss went with higher SI-SDR"
+
+
+@dataclass(frozen=True)
+class LossVsQuality:
+    """Whether the fingerprint loss and SI-SDR agree over k = 1..N."""
+
+    spearman_loss_vs_si_sdr: Optional[float]
+    best_k_by_loss: int
+    best_k_by_si_sdr: Optional[int]
+    agree: bool
+    note: str = LOSS_VS_QUALITY_NOTE
+
+    def to_json(self) -> Dict[str, Any]:
+        return {
+            "spearman_loss_vs_si_sdr": self.spearman_loss_vs_si_sdr,
+            "best_k_by_loss": self.best_k_by_loss,
+            "best_k_by_si_sdr": self.best_k_by_si_sdr,
+            "agree": self.agree,
+            "note": self.note,
+        }
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> "LossVsQuality":
+        return cls(
+            spearman_loss_vs_si_sdr=_opt_float(d.get("spearman_loss_vs_si_sdr")),
+            best_k_by_loss=int(d["best_k_by_loss"]),
+            best_k_by_si_sdr=None if d.get("best_k_by_si_sdr") is None else int(d["best_k_by_si_sdr"]),
+            agree=bool(d["agree"]),
+            note=d.get("note", LOSS_VS_QUALITY_NOTE),
+        )
+
+
+def _spearman(x: Sequence[float], y: Sequence[float]) -> Optional[float]:
+    from scipy.stats import spearmanr
+
+    a, b = np.asarray(x, float), np.asarray(y, float)
+    ok = np.isfinite(a) & np.isfinite(b)
+    if ok.sum() < 3 or np.ptp(a[ok]) == 0 or np.ptp(b[ok]) == 0:
+        return None
+    return float(spearmanr(a[ok], b[ok]).statistic)
+
+
+def loss_vs_quality(progressive: Sequence[ProgressiveStep]) -> LossVsQuality:
+    """Rank correlation of loss and SI-SDR over k, and the best k by each."""
+    losses = [p.loss for p in progressive]
+    si = [math.nan if p.metrics is None else p.metrics.si_sdr for p in progressive]
+    best_loss_k = int(np.argmin(losses)) + 1
+    best_si_k = int(np.nanargmax(si)) + 1 if np.isfinite(si).any() else None
+    return LossVsQuality(
+        spearman_loss_vs_si_sdr=_spearman(losses, si),
+        best_k_by_loss=best_loss_k,
+        best_k_by_si_sdr=best_si_k,
+        agree=best_si_k == best_loss_k,
+    )
+
+
+@dataclass(frozen=True)
+class BaselineRecord:
+    """A reference point's kind (``floor``, ``oracle``, ``blind``) and its scores."""
+
+    kind: str
+    metrics: Optional[Scores]
+
+    @property
+    def oracle(self) -> bool:
+        return self.kind == "oracle"
+
+    def to_json(self) -> Dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "oracle": self.oracle,
+            "metrics": None if self.metrics is None else self.metrics.to_json(),
+        }
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> "BaselineRecord":
+        return cls(kind=d["kind"], metrics=Scores.from_json(d.get("metrics")))
+
+
+@dataclass(frozen=True)
+class EstimateEntry:
+    """One Conv2D estimate of a record, for tables and choices (see :meth:`RunRecord.estimates`).
+
+    Attributes
+    ----------
+    key : str
+        ``"k=3"``, ``"greedy"`` or ``"greedy_best"`` (as ``Experiment.estimates``).
+    method : str
+        ``"progressive"``, ``"greedy"`` or ``"greedy_best"``.
+    k : int
+        Slices applied.
+    sequence : tuple of str
+    loss : float
+        The last step loss (dB^2, measured in the last slice's view).
+    metrics : Scores or None
+    audio : str or None
+    """
+
+    key: str
+    method: str
+    k: int
+    sequence: Tuple[str, ...]
+    loss: float
+    metrics: Optional[Scores]
+    audio: Optional[str]
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """Everything a ``progressive`` / ``best`` run measured (the content of ``results.json``).
+
+    Attributes
+    ----------
+    command : str
+        ``"progressive"`` or ``"best"``.
+    n_slices : int
+    config : Config
+    input : mapping
+        Where the audio came from (files, offset, duration, native rates; or the
+        dataset and track) -- provenance, as the source reported it.
+    progressive : tuple of ProgressiveStep
+        ``progressive[k-1]`` = slices 1..k.
+    loss_vs_quality : LossVsQuality
+    greedy : GreedyRecord or None
+    comparison : Comparison or None
+    baselines : mapping of str -> BaselineRecord
+        In report order.
+    timings : mapping of str -> float
+        Seconds per stage.
+    arguments : mapping
+        The command line (or notebook parameters), as given.
+    git_commit : str or None
+    versions : mapping of str -> str
+    method : str
+        One line naming the method and gain strategy.
+    oracle : bool
+        Always ``True`` (see the module docstring); ``note`` says so in words.
+    schema_version : int
+    """
+
+    command: str
+    n_slices: int
+    config: Config
+    input: Mapping[str, Any]
+    progressive: Tuple[ProgressiveStep, ...]
+    loss_vs_quality: LossVsQuality
+    method: str
+    greedy: Optional[GreedyRecord] = None
+    comparison: Optional[Comparison] = None
+    baselines: Mapping[str, BaselineRecord] = field(default_factory=dict)
+    timings: Mapping[str, float] = field(default_factory=dict)
+    arguments: Mapping[str, Any] = field(default_factory=dict)
+    git_commit: Optional[str] = None
+    versions: Mapping[str, str] = field(default_factory=dict)
+    oracle: bool = True
+    note: str = ORACLE_NOTE
+    schema_version: int = SCHEMA_VERSION
+
+    # ------------------------------------------------------------------ views
+    def estimates(self, *, greedy: bool = True) -> List[EstimateEntry]:
+        """Every Conv2D estimate: each k of the original order, then (with *greedy*) the
+        greedy order (all N) and its best prefix -- the one place a record becomes rows."""
+        out = [
+            EstimateEntry(
+                f"k={p.n_slices}", "progressive", p.n_slices, p.sequence, p.loss, p.metrics, p.audio
+            )
+            for p in self.progressive
+        ]
+        g = self.greedy
+        if greedy and g is not None:
+            b = g.best_prefix
+            out.append(
+                EstimateEntry("greedy", "greedy", len(g.sequence), g.sequence, g.loss, g.metrics, g.audio)
+            )
+            out.append(
+                EstimateEntry(
+                    "greedy_best", "greedy_best", b.n_slices, b.sequence, b.loss, b.metrics, b.audio
+                )
+            )
+        return out
+
+    def best_by_loss(self) -> EstimateEntry:
+        """The estimate with the lowest fingerprint loss (each k, and the greedy best
+        prefix): the method's own choice, without looking at the true vocal's quality."""
+        cands = [e for e in self.estimates() if e.method != "greedy"]
+        return min(cands, key=lambda e: e.loss)
+
+    def estimate(self, key: str) -> EstimateEntry:
+        """The estimate called *key* (``"k=3"``, ``"greedy"``, ``"greedy_best"``)."""
+        for e in self.estimates():
+            if e.key == key:
+                return e
+        raise ParameterError(
+            f"estimate {key!r} is not in this record: allowed " + ", ".join(e.key for e in self.estimates())
+        )
+
+    # ------------------------------------------------------------------ JSON
+    def to_json(self) -> Dict[str, Any]:
+        """The ``results.json`` content (strict JSON types: NaN/inf are ``None``)."""
+        out: Dict[str, Any] = {
+            "schema_version": self.schema_version,
+            "oracle": self.oracle,
+            "note": self.note,
+            "method": self.method,
+            "command": self.command,
+            "n_slices": self.n_slices,
+            "config": self.config.to_dict(),
+            "input": dict(self.input),
+            "progressive": [p.to_json() for p in self.progressive],
+        }
+        if self.greedy is not None:
+            out["greedy"] = self.greedy.to_json()
+        if self.comparison is not None:
+            out["comparison"] = self.comparison.to_json()
+        out["loss_vs_quality"] = self.loss_vs_quality.to_json()
+        out["baselines"] = {name: b.to_json() for name, b in self.baselines.items()}
+        out["timings"] = dict(self.timings)
+        out["arguments"] = dict(self.arguments)
+        out["git_commit"] = self.git_commit
+        out["versions"] = dict(self.versions)
+        return to_jsonable(out)
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> "RunRecord":
+        """Read :meth:`to_json`'s form (a record without ``schema_version`` is version 1)."""
+        version = int(d.get("schema_version", 1))
+        if version > SCHEMA_VERSION:
+            raise ParameterError(
+                f"results record has schema_version {version}: allowed <= "
+                f"{SCHEMA_VERSION} (written by a newer conv2dsep)"
+            )
+        progressive = tuple(ProgressiveStep.from_json(p) for p in d["progressive"])
+        lq = d.get("loss_vs_quality")
+        return cls(
+            command=d["command"],
+            n_slices=int(d["n_slices"]),
+            config=Config.from_dict(d["config"]),
+            input=MappingProxyType(dict(d.get("input") or {})),
+            progressive=progressive,
+            loss_vs_quality=LossVsQuality.from_json(lq) if lq else loss_vs_quality(progressive),
+            method=d.get("method", ""),
+            greedy=GreedyRecord.from_json(d["greedy"]) if d.get("greedy") else None,
+            comparison=Comparison.from_json(d["comparison"]) if d.get("comparison") else None,
+            baselines=MappingProxyType(
+                {n: BaselineRecord.from_json(b) for n, b in (d.get("baselines") or {}).items()}
+            ),
+            timings=MappingProxyType(dict(d.get("timings") or {})),
+            arguments=MappingProxyType(dict(d.get("arguments") or {})),
+            git_commit=d.get("git_commit"),
+            versions=MappingProxyType(dict(d.get("versions") or {})),
+            oracle=bool(d.get("oracle", True)),
+            note=d.get("note", ORACLE_NOTE),
+            schema_version=SCHEMA_VERSION,
+        )
+
+
+def read_record(path: PathLike) -> RunRecord:
+    """Read a ``results.json`` (or the run folder holding one) as a :class:`RunRecord`.
+
+    Raises
+    ------
+    ParameterError
+        Missing or unreadable file, or not a run record.
+    """
+    p = Path(path)
+    if p.is_dir():
+        p = p / "results.json"
+    try:
+        data = json.loads(p.read_text())
+    except FileNotFoundError:
+        raise ParameterError(f"results file {str(p)!r} does not exist") from None
+    except (OSError, ValueError) as exc:
+        raise ParameterError(f"results file {str(p)!r} is not readable JSON: {exc}") from None
+    if not isinstance(data, dict) or "progressive" not in data:
+        raise ParameterError(f"{str(p)!r} is not a run's results.json (no 'progressive' section)")
+    return RunRecord.from_json(data)

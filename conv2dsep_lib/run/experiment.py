@@ -1,0 +1,501 @@
+"""The functional API: run an experiment on an audio pair and build its record.
+
+As in open-unmix: pure functions (:mod:`conv2dsep_lib.method`, scoring, separators) ->
+this module (:func:`run_experiment`, :func:`build_record`; :mod:`.outputs` writes the
+folder) -> the command line, the notebooks and the sweep, which only call these.
+
+**This is an oracle method**: the optimisation needs the true vocal.  Every result
+record carries ``"oracle": true`` and every plot title says ORACLE.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Mapping, Optional, Sequence
+
+import numpy as np
+
+from ..core.config import STRATEGIES, Config, check_n_slices
+from ..core.errors import ParameterError
+from ..core.provenance import git_output, library_versions
+from ..method.experiments import (
+    GreedyResult,
+    Scorer,
+    StepResult,
+    TargetFingerprints,
+    run_greedy,
+    run_progressive,
+    slice_step,
+)
+from ..method.fingerprint import fingerprint_db, fingerprint_distance
+from ..method.transforms import istft_with_phase, stft
+from ..method.views import VIEW_NAMES
+from ..results.record import (
+    BaselineRecord,
+    BestPrefix,
+    Candidate,
+    Comparison,
+    GreedyRecord,
+    ProgressiveStep,
+    RunRecord,
+    loss_vs_quality,
+)
+from ..scoring.metrics import separation_metrics, si_sdr
+from ..scoring.scores import Scores
+from ..separators.registry import BASELINE_KINDS, compute_baselines
+from ..sources.audio import AudioPair
+
+__all__ = [
+    "ScoredBaseline",
+    "score_baselines",
+    "make_scorer",
+    "Experiment",
+    "run_experiment",
+    "build_record",
+    "compare_strategies",
+    "PairSpectra",
+    "SliceReport",
+    "slice_report",
+]
+
+
+@dataclass(frozen=True)
+class ScoredBaseline:
+    """A reference point of a run: its kind, its estimate [shape=(n,)] and its scores."""
+
+    kind: str
+    estimate: np.ndarray
+    metrics: Scores
+
+    def record(self) -> BaselineRecord:
+        return BaselineRecord(kind=self.kind, metrics=self.metrics)
+
+
+@dataclass
+class Experiment:
+    """Everything an experiment computed, in memory (for notebooks and writers).
+
+    Attributes
+    ----------
+    pair : AudioPair
+    config : Config
+    n_slices : int
+    command : str
+        ``"progressive"`` or ``"best"``.
+    mixture_stft : np.ndarray [shape=(n_bins, n_frames)], complex
+    progressive : list of StepResult
+        ``progressive[k-1]`` = slices 1..k.
+    greedy : GreedyResult or None
+    estimates : dict of str -> np.ndarray [shape=(n,)]
+        Extracted vocals: ``"k=1"``..``"k=N"``, ``"greedy"`` (full greedy order),
+        ``"greedy_best"`` (best prefix).
+    metrics : dict of str -> Scores
+        :func:`conv2dsep_lib.scoring.metrics.separation_metrics` per estimate key.
+    baselines : dict of str -> ScoredBaseline
+        Per baseline name, in report order.
+    timings : dict of str -> float
+        Seconds.
+    """
+
+    pair: AudioPair
+    config: Config
+    n_slices: int
+    command: str
+    mixture_stft: np.ndarray
+    progressive: List[StepResult]
+    greedy: Optional[GreedyResult]
+    estimates: Dict[str, np.ndarray] = field(default_factory=dict)
+    metrics: Dict[str, Scores] = field(default_factory=dict)
+    baselines: Dict[str, ScoredBaseline] = field(default_factory=dict)
+    timings: Dict[str, float] = field(default_factory=dict)
+
+    def reconstruct(self, magnitude: np.ndarray) -> np.ndarray:
+        """Audio of a magnitude with the mixture's phase [shape=(n,)]."""
+        return istft_with_phase(
+            magnitude, self.mixture_stft, config=self.config, length=len(self.pair.mixture)
+        )
+
+
+def run_experiment(
+    pair: AudioPair,
+    *,
+    config: Config,
+    n_slices: int,
+    greedy: bool = True,
+    baselines: bool = True,
+    bss: bool = True,
+    progress: bool = False,
+) -> Experiment:
+    """Run progressive 1..N (and the greedy order) on a mixture/vocal pair.
+
+    Parameters
+    ----------
+    pair : AudioPair
+        Mono, aligned, at ``config.sr``.
+    config : Config
+    n_slices : int in 1..18
+    greedy : bool
+        Also run the greedy search (``conv2dsep best``).
+    baselines : bool
+        Compute the reference points (mixture floor, oracle masks, blind baselines).
+    bss : bool
+        Compute BSS Eval v4 (SDR/SIR/SAR/ISR) besides SI-SDR.
+    progress : bool
+        tqdm progress bar on the greedy search.
+
+    Returns
+    -------
+    Experiment
+    """
+    n_slices = check_n_slices(n_slices)
+    if pair.sr != config.sr:
+        raise ParameterError(f"pair sample rate {pair.sr} differs from config sr={config.sr}")
+    timings: Dict[str, float] = {}
+    t0 = time.perf_counter()
+    X = stft(pair.mixture, config=config)
+    mixture_mag = np.abs(X).astype(np.float64)
+    vocal_mag = np.abs(stft(pair.vocal, config=config)).astype(np.float64)
+    targets = TargetFingerprints(vocal_mag, config=config)
+    timings["stft"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    steps = run_progressive(mixture_mag, targets, n_slices=n_slices, config=config)
+    timings["progressive"] = time.perf_counter() - t0
+
+    g = None
+    if greedy:
+        t0 = time.perf_counter()
+        scorer = make_scorer(
+            config.greedy_score, config=config, targets=targets, mixture_stft=X, vocal=pair.vocal
+        )
+        g = run_greedy(
+            mixture_mag,
+            targets,
+            n_slices=n_slices,
+            config=config,
+            scorer=scorer,
+            score_name=config.greedy_score,
+            progress=progress,
+        )
+        timings["greedy"] = time.perf_counter() - t0
+
+    exp = Experiment(
+        pair=pair,
+        config=config,
+        n_slices=n_slices,
+        command="best" if greedy else "progressive",
+        mixture_stft=X,
+        progressive=steps,
+        greedy=g,
+    )
+    for k, step in enumerate(steps, start=1):
+        exp.estimates[f"k={k}"] = exp.reconstruct(step.magnitude)
+    if g is not None:
+        exp.estimates["greedy"] = exp.reconstruct(g.steps[-1].magnitude)
+        exp.estimates["greedy_best"] = exp.reconstruct(g.steps[g.best_prefix - 1].magnitude)
+
+    t0 = time.perf_counter()
+    for key, est in exp.estimates.items():
+        exp.metrics[key] = separation_metrics(pair.vocal, est, pair.mixture, sr=config.sr, bss=bss)
+    timings["metrics"] = time.perf_counter() - t0
+
+    if baselines:
+        t0 = time.perf_counter()
+        exp.baselines = score_baselines(pair, config=config, bss=bss)
+        timings["baselines"] = time.perf_counter() - t0
+    exp.timings = timings
+    return exp
+
+
+def score_baselines(pair: AudioPair, *, config: Config, bss: bool = True) -> Dict[str, ScoredBaseline]:
+    """The reference points of a pair, each scored like an extraction.
+
+    Returns
+    -------
+    dict of str -> ScoredBaseline
+        Per baseline name (:data:`conv2dsep_lib.separators.registry.BASELINES`), in
+        report order.
+    """
+    return {
+        name: ScoredBaseline(
+            kind=BASELINE_KINDS[name],
+            estimate=estimate,
+            metrics=separation_metrics(pair.vocal, estimate, pair.mixture, sr=config.sr, bss=bss),
+        )
+        for name, estimate in compute_baselines(pair.mixture, pair.vocal, config=config).items()
+    }
+
+
+def make_scorer(
+    name: str,
+    *,
+    config: Config,
+    targets: TargetFingerprints,
+    mixture_stft: Optional[np.ndarray] = None,
+    vocal: Optional[np.ndarray] = None,
+) -> Scorer:
+    """Return a greedy criterion (lower is better) by name.
+
+    * ``"step_loss"`` -- the step's own loss (the seed's; note it is measured in a
+      different view for every candidate).
+    * ``"si_sdr"`` -- minus the SI-SDR of the candidate's reconstruction (mixture
+      phase) against the true vocal: a common yardstick.  Needs *mixture_stft* and
+      *vocal*.
+    * ``"fingerprint"`` -- the mean fingerprint distance over all 19 views to the
+      vocal: a common yardstick in the method's own terms.
+    """
+    if name == "step_loss":
+        return lambda step: step.loss
+    if name == "si_sdr":
+        if mixture_stft is None or vocal is None:
+            raise ParameterError("the si_sdr greedy score needs the mixture STFT and the vocal")
+        X, reference = mixture_stft, vocal
+
+        def score(step: StepResult) -> float:
+            est = istft_with_phase(step.magnitude, X, config=config, length=len(reference))
+            value = -si_sdr(reference, est)
+            return value if np.isfinite(value) or value == np.inf else np.inf  # silent: worst
+
+        return score
+    if name == "fingerprint":
+        return lambda step: fingerprint_distance(step.magnitude, config=config, target_fps=targets)
+    raise ParameterError(f"greedy score {name!r} is unknown: allowed step_loss, si_sdr, fingerprint")
+
+
+# ------------------------------------------------------------------ the record
+def _names(seq: Sequence[int]) -> tuple:
+    return tuple(VIEW_NAMES[k] for k in seq)
+
+
+def _si(metrics: Optional[Scores]) -> Optional[float]:
+    return None if metrics is None else metrics.si_sdr
+
+
+def _greedy_record(exp: Experiment, audio_paths: Mapping[str, str]) -> GreedyRecord:
+    g = exp.greedy
+    assert g is not None
+    b = g.best_prefix
+    return GreedyRecord(
+        score=g.score,
+        sequence=_names(g.sequence),
+        losses=tuple(g.losses),
+        scores=tuple(g.scores),
+        loss=g.losses[-1],
+        metrics=exp.metrics.get("greedy"),
+        audio=audio_paths.get("greedy"),
+        best_prefix=BestPrefix(
+            n_slices=b,
+            sequence=_names(g.sequence[:b]),
+            loss=g.losses[b - 1],
+            score=g.scores[b - 1],
+            metrics=exp.metrics.get("greedy_best"),
+            audio=audio_paths.get("greedy_best"),
+        ),
+        slice_steps=g.n_steps,
+        candidates=tuple(
+            {VIEW_NAMES[k]: Candidate(score=score, loss=loss) for k, (score, loss) in c.items()}
+            for c in g.candidates
+        ),
+    )
+
+
+def _comparison(original: ProgressiveStep, greedy: GreedyRecord) -> Comparison:
+    orig_si, greedy_si = _si(original.metrics), _si(greedy.metrics)
+    higher = None
+    if orig_si is not None and greedy_si is not None and math.isfinite(orig_si) and math.isfinite(greedy_si):
+        higher = "greedy" if greedy_si > orig_si else "original"
+    return Comparison(
+        original_order_loss=original.loss,
+        greedy_order_loss=greedy.loss,
+        greedy_best_prefix_loss=greedy.best_prefix.loss,
+        lower_loss="greedy" if greedy.loss < original.loss else "original",
+        original_order_si_sdr=orig_si,
+        greedy_order_si_sdr=greedy_si,
+        higher_si_sdr=higher,
+    )
+
+
+def build_record(
+    exp: Experiment,
+    *,
+    audio_paths: Optional[Mapping[str, str]] = None,
+    arguments: Optional[Mapping[str, Any]] = None,
+) -> RunRecord:
+    """The typed record of an experiment (``results.json`` is its :meth:`~RunRecord.to_json`).
+
+    Parameters
+    ----------
+    exp : Experiment
+    audio_paths : mapping, optional
+        Relative path of each estimate's wav (keys as ``exp.estimates``).
+    arguments : mapping, optional
+        The command-line arguments (or notebook parameters), recorded as given.
+    """
+    audio_paths = audio_paths or {}
+    steps = exp.progressive
+    progressive = tuple(
+        ProgressiveStep(
+            n_slices=k,
+            sequence=_names([s.view for s in steps[:k]]),
+            loss=steps[k - 1].loss,
+            step_losses=tuple(s.loss for s in steps[:k]),
+            loss_curve=tuple(steps[k - 1].loss_curve.tolist()),
+            metrics=exp.metrics.get(f"k={k}"),
+            audio=audio_paths.get(f"k={k}"),
+        )
+        for k in range(1, exp.n_slices + 1)
+    )
+    greedy = _greedy_record(exp, audio_paths) if exp.greedy is not None else None
+    return RunRecord(
+        command=exp.command,
+        n_slices=exp.n_slices,
+        config=exp.config,
+        input=dict(exp.pair.source),
+        progressive=progressive,
+        loss_vs_quality=loss_vs_quality(progressive),
+        method=f"Conv2D spectral fingerprinting, gain strategy {exp.config.strategy} (3 = the seed's dB-space descent)",
+        greedy=greedy,
+        comparison=None if greedy is None else _comparison(progressive[-1], greedy),
+        baselines={name: b.record() for name, b in exp.baselines.items()},
+        timings=dict(exp.timings),
+        arguments=dict(arguments or {}),
+        git_commit=git_output("rev-parse", "HEAD") or None,
+        versions=library_versions(),
+    )
+
+
+def compare_strategies(
+    pair: AudioPair,
+    *,
+    config: Config,
+    n_slices: int,
+    strategies: Sequence[int] = STRATEGIES,
+    bss: bool = True,
+) -> Dict[int, RunRecord]:
+    """Progressive 1..N with every gain strategy on the same pair (notebook 02).
+
+    SI-SDR is measured for every k; BSS Eval v4 (SDR/SIR/SAR, the slow part) only for
+    the last k of each strategy, when *bss*.
+
+    Returns
+    -------
+    dict of int -> RunRecord
+        Strategy -> the record of its progressive run (ORACLE).
+    """
+    records = {}
+    for s in strategies:
+        exp = run_experiment(
+            pair,
+            config=config.replace(strategy=s),
+            n_slices=n_slices,
+            greedy=False,
+            baselines=False,
+            bss=False,
+        )
+        if bss:
+            key = f"k={exp.n_slices}"
+            exp.metrics[key] = separation_metrics(
+                pair.vocal, exp.estimates[key], pair.mixture, sr=config.sr, bss=True
+            )
+        records[s] = build_record(exp)
+    return records
+
+
+# ------------------------------------------------------------------ one slice, explained
+@dataclass(frozen=True)
+class PairSpectra:
+    """The STFT of a mixture and the magnitudes of it and of its vocal (computed once)."""
+
+    config: Config
+    mixture_stft: np.ndarray
+    mixture_mag: np.ndarray
+    vocal_mag: np.ndarray
+
+    @classmethod
+    def of(cls, mixture: np.ndarray, vocal: np.ndarray, *, config: Config) -> "PairSpectra":
+        X = stft(mixture, config=config)
+        return cls(
+            config=config,
+            mixture_stft=X,
+            mixture_mag=np.abs(X).astype(np.float64),
+            vocal_mag=np.abs(stft(vocal, config=config)).astype(np.float64),
+        )
+
+    def fits(self, config: Config) -> bool:
+        """Whether *config* has the same STFT (rate, FFT size, hop) as these spectra."""
+        c = self.config
+        return (c.sr, c.n_fft, c.hop_length) == (config.sr, config.n_fft, config.hop_length)
+
+
+@dataclass(frozen=True)
+class SliceReport:
+    """One slice optimised from the mixture and measured (the optimisation explorer's work).
+
+    Attributes
+    ----------
+    m, v : np.ndarray [shape=(n_points, n_frames)]
+        The mixture's and the vocal's dB fingerprints in the slice's view.
+    step : StepResult
+        The fitted EQ, its loss curve and the new magnitude.
+    after : np.ndarray [shape=(n_points, n_frames)]
+        The fingerprint re-measured after the step (differs from ``m + e`` because the
+        EQ is interpolated back to the bins).
+    mixture_mag : np.ndarray [shape=(n_bins, n_frames)]
+    estimate : np.ndarray [shape=(n,)]
+        The audio of the new magnitude with the mixture's phase.
+    metrics : Scores
+        SI-SDR and its improvement (ORACLE).
+    """
+
+    m: np.ndarray
+    v: np.ndarray
+    step: StepResult
+    after: np.ndarray
+    mixture_mag: np.ndarray
+    estimate: np.ndarray
+    metrics: Scores
+
+    @property
+    def loss(self) -> float:
+        """The step loss (dB^2)."""
+        return self.step.loss
+
+
+def slice_report(
+    mixture: np.ndarray,
+    vocal: np.ndarray,
+    *,
+    view: int,
+    config: Config,
+    spectra: Optional[PairSpectra] = None,
+) -> SliceReport:
+    """Optimise one slice from the mixture (``config``'s strategy, iterations, rate, clip)
+    and measure it.
+
+    Parameters
+    ----------
+    mixture, vocal : np.ndarray [shape=(n,)]
+    view : int
+        1..18 (0 = raw view).
+    config : Config
+    spectra : PairSpectra, optional
+        Reused when its STFT fits *config* (the explorer keeps it between calls).
+    """
+    if spectra is None or not spectra.fits(config):
+        spectra = PairSpectra.of(mixture, vocal, config=config)
+    targets = TargetFingerprints(spectra.vocal_mag, config=config)
+    m = fingerprint_db(spectra.mixture_mag, view, config=config)
+    step = slice_step(spectra.mixture_mag, view, targets, config=config)
+    after = fingerprint_db(step.magnitude, view, config=config)
+    estimate = istft_with_phase(step.magnitude, spectra.mixture_stft, config=config, length=len(mixture))
+    return SliceReport(
+        m=m,
+        v=targets[view],
+        step=step,
+        after=after,
+        mixture_mag=spectra.mixture_mag,
+        estimate=estimate,
+        metrics=separation_metrics(vocal, estimate, mixture, sr=config.sr, bss=False),
+    )

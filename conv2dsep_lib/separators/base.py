@@ -1,0 +1,145 @@
+"""What a separator is: a kind, and a function from the inputs it may see to an estimate.
+
+Three kinds, as in nussl's ``separation/benchmark`` vs ``separation/primitive``:
+
+* ``floor`` -- no separation at all (the mixture as the estimate): every method must beat it.
+* ``oracle`` -- reads the true target stem: the ideal masks and the fingerprint method
+  (its optimisation fits the *true* vocal's fingerprint).  Ceilings, not separators.
+* ``blind`` -- sees the mixture only: REPET-SIM, HPSS, and later learned models.
+
+The kind is structure, not a label: a floor or blind function takes one positional
+argument, the :class:`Mixture`; an oracle function takes two, the :class:`Mixture`
+and the :class:`Reference`.  :class:`Separator` checks the signature when it is
+built, and :func:`~conv2dsep_lib.separators.registry.separate` never hands a
+reference to a blind function.
+"""
+
+from __future__ import annotations
+
+import enum
+import inspect
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Callable, Union
+
+import numpy as np
+
+from ..core.config import Config
+from ..method.transforms import istft, stft
+
+__all__ = ["Kind", "Mixture", "Reference", "Separator", "BlindFunction", "OracleFunction", "masked"]
+
+
+class Kind(str, enum.Enum):
+    """What an estimate was allowed to see."""
+
+    FLOOR = "floor"
+    ORACLE = "oracle"
+    BLIND = "blind"
+
+
+@dataclass(frozen=True, eq=False)
+class Mixture:
+    """What every separator may see: the mono mixture and the STFT settings.
+
+    Attributes
+    ----------
+    audio : np.ndarray [shape=(n,)], float32
+        At ``config.sr``.
+    config : Config
+    stft : np.ndarray [shape=(n_bins, n_frames)], complex
+        The method's STFT of the mixture, computed once and shared by every separator
+        that asks for it.
+    """
+
+    audio: np.ndarray
+    config: Config
+
+    @cached_property
+    def stft(self) -> np.ndarray:
+        return stft(self.audio, config=self.config)
+
+    def reconstruct(self, mask_or_stft: np.ndarray, *, is_mask: bool = True) -> np.ndarray:
+        """Audio [shape=(n,)] of ``mask * stft`` (or of a complex STFT), the mixture's length."""
+        X = mask_or_stft * self.stft if is_mask else mask_or_stft
+        return istft(X, config=self.config, length=len(self.audio))
+
+
+@dataclass(frozen=True, eq=False)
+class Reference:
+    """The true target stem (oracle separators only).
+
+    Attributes
+    ----------
+    audio : np.ndarray [shape=(n,)], float32
+        As long as the mixture, at ``config.sr``.
+    config : Config
+    stft : np.ndarray [shape=(n_bins, n_frames)], complex
+    """
+
+    audio: np.ndarray
+    config: Config
+
+    @cached_property
+    def stft(self) -> np.ndarray:
+        return stft(self.audio, config=self.config)
+
+
+#: ``fn(mixture) -> estimate [shape=(n,)]``.
+BlindFunction = Callable[[Mixture], np.ndarray]
+#: ``fn(mixture, reference) -> estimate [shape=(n,)]``.
+OracleFunction = Callable[[Mixture, Reference], np.ndarray]
+
+
+def _positional_count(fn: Callable) -> int:
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    params = inspect.signature(fn).parameters.values()
+    if any(p.kind == inspect.Parameter.VAR_POSITIONAL for p in params):
+        return -1
+    return sum(1 for p in params if p.kind in kinds)
+
+
+@dataclass(frozen=True)
+class Separator:
+    """One way to get an estimate.
+
+    Attributes
+    ----------
+    name : str
+        As in ``results.json`` and the tables (``"oracle_irm"``, ``"repet_sim"``, ...).
+    kind : Kind
+    function : callable
+        ``fn(mixture)`` for floor and blind, ``fn(mixture, reference)`` for oracle.
+    description : str
+        One line for tables and the README.
+    baseline : bool
+        Reported as a reference point in every run (the fingerprint method itself is
+        a separator but not a baseline).
+
+    Raises
+    ------
+    TypeError
+        When the function's positional parameters do not match the kind -- e.g. a
+        blind separator that would take the reference.
+    """
+
+    name: str
+    kind: Kind
+    function: Union[BlindFunction, OracleFunction]
+    description: str
+    baseline: bool = True
+
+    def __post_init__(self) -> None:
+        want = 2 if self.kind is Kind.ORACLE else 1
+        got = _positional_count(self.function)
+        if got != want:
+            seen = "(mixture, reference)" if want == 2 else "(mixture) and nothing else"
+            raise TypeError(
+                f"{self.kind.value} separator {self.name!r} must take {seen} as its "
+                f"positional parameters; its function takes {got if got >= 0 else '*args'}"
+            )
+
+
+def masked(mixture: Mixture, mask: np.ndarray) -> np.ndarray:
+    """The estimate of a magnitude mask: ``istft(mask * X)`` with the mixture's phase."""
+    return mixture.reconstruct(mask)

@@ -1,0 +1,137 @@
+"""Where an experiment's audio comes from: one function shared by CLI, notebooks, sweeps.
+
+:func:`resolve_pair_paths` turns the user's choice (a folder in the seed's ``rtg``
+layout, two explicit files, or nothing) into two paths; :func:`load_input` loads them
+as an aligned mono :class:`~conv2dsep_lib.sources.audio.AudioPair` at the config's rate.
+
+Default input, in order: ``data/rtg/100-window/`` (relative to the working folder)
+when it holds the two standard files, else the first prepared demo song,
+``data/demo/rtg/100-window/demo_song_0/`` (the demo set is synthesised as source files
+and prepared by :func:`conv2dsep_lib.sources.demo_set.build_demo_set` on first use).
+
+A MUSDB18 track (``musdb=ROOT, track=NAME, subset="test"``) is loaded through
+:func:`conv2dsep_lib.sources.datasets.open_musdb` (MUSDB18-HQ wav folders directly,
+``.stem.mp4`` through the optional ``musdb`` package and ffmpeg).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional, Tuple
+
+from ..core.config import Config
+from ..core.errors import ParameterError
+from ..core.files import PathLike
+from .audio import AudioPair, load_pair
+from .datasets import open_musdb
+from .demo_set import build_demo_set, demo_song_dir
+from .layout import DEFAULT_DATA_DIR, DEFAULT_DEMO_ROOT, MIXTURE_NAME, VOCAL_NAME
+
+__all__ = ["resolve_pair_paths", "load_input"]
+
+
+def resolve_pair_paths(
+    *,
+    data_dir: Optional[PathLike] = None,
+    mixture: Optional[PathLike] = None,
+    vocal: Optional[PathLike] = None,
+) -> Tuple[Path, Path]:
+    """Return ``(mixture_path, vocal_path)`` for the chosen input.
+
+    Parameters
+    ----------
+    data_dir : path, optional
+        A folder holding ``stereo_mixture.wav`` and ``isolated_vocal.wav``.
+    mixture, vocal : path, optional
+        Two files, given together (instead of *data_dir*).
+
+    Raises
+    ------
+    ParameterError
+        One of mixture/vocal alone, both forms at once, or a folder without the files.
+    """
+    if (mixture is None) != (vocal is None):
+        given = "mixture" if mixture is not None else "vocal"
+        raise ParameterError(f"{given} was given alone: allowed mixture and vocal together, or a data folder")
+    if mixture is not None:
+        if data_dir is not None:
+            raise ParameterError("a data folder and mixture/vocal files were both given: allowed one of them")
+        return Path(mixture), Path(vocal)
+    if data_dir is not None:
+        d = Path(data_dir)
+        if not d.is_dir():
+            raise ParameterError(f"data folder {str(d)!r} does not exist or is not a folder")
+        for name in (MIXTURE_NAME, VOCAL_NAME):
+            if not (d / name).is_file():
+                raise ParameterError(
+                    f"data folder {str(d)!r} has no {name}: it must hold {MIXTURE_NAME} and {VOCAL_NAME}"
+                )
+        return d / MIXTURE_NAME, d / VOCAL_NAME
+    if (DEFAULT_DATA_DIR / MIXTURE_NAME).is_file() and (DEFAULT_DATA_DIR / VOCAL_NAME).is_file():
+        return DEFAULT_DATA_DIR / MIXTURE_NAME, DEFAULT_DATA_DIR / VOCAL_NAME
+    d = demo_song_dir(DEFAULT_DEMO_ROOT, 0)
+    if not ((d / MIXTURE_NAME).is_file() and (d / VOCAL_NAME).is_file()):
+        result = build_demo_set(DEFAULT_DEMO_ROOT)
+        if not ((d / MIXTURE_NAME).is_file() and (d / VOCAL_NAME).is_file()):
+            reasons = "; ".join(f"{r.name}: {r.reason}" for r in result.skipped)
+            raise ParameterError(
+                f"the demo song could not be prepared in {str(d)!r}: {reasons} (run `conv2dsep prepare --demo --force`)"
+            )
+    return d / MIXTURE_NAME, d / VOCAL_NAME
+
+
+def load_input(
+    *,
+    config: Config,
+    data_dir: Optional[PathLike] = None,
+    mixture: Optional[PathLike] = None,
+    vocal: Optional[PathLike] = None,
+    musdb: Optional[PathLike] = None,
+    track: Optional[str] = None,
+    subset: str = "test",
+    offset: float = 0.0,
+    pad: bool = False,
+) -> AudioPair:
+    """Load the chosen input as an aligned mono pair at ``config.sr``.
+
+    Parameters
+    ----------
+    config : Config
+        ``sr`` and ``duration`` of the excerpt.
+    data_dir, mixture, vocal : path, optional
+        See :func:`resolve_pair_paths`.
+    musdb : path, optional
+        A MUSDB18 root (``train/``, ``test/``); needs *track*, excludes the above.
+    track : str, optional
+        Track name in the MUSDB18 subset (folder name, or file name without
+        ``.stem.mp4``).
+    subset : {"train", "test"}
+        MUSDB18 subset (default ``"test"``).
+    offset : float
+        Excerpt start in seconds.
+    pad : bool
+        Zero-pad a clip shorter than the excerpt.
+
+    Returns
+    -------
+    AudioPair
+    """
+    if musdb is not None or track is not None:
+        if musdb is None:
+            raise ParameterError(
+                f"track={track!r} was given without a MUSDB18 root: allowed --track NAME together with --musdb ROOT"
+            )
+        if data_dir is not None or mixture is not None or vocal is not None:
+            raise ParameterError(
+                "a MUSDB18 root and a data folder or mixture/vocal files were both given: allowed one of them"
+            )
+        dataset = open_musdb(musdb, subset=subset, config=config)
+        if track is None:
+            names = dataset.tracks
+            shown = ", ".join(repr(n) for n in names[:5]) + (", ..." if len(names) > 5 else "")
+            raise ParameterError(
+                f"--musdb {str(musdb)!r} needs --track NAME: allowed one of {len(names)} tracks in {subset}/ ({shown})"
+            )
+        return dataset.load(track, offset=offset, pad=pad)
+    mix_path, voc_path = resolve_pair_paths(data_dir=data_dir, mixture=mixture, vocal=vocal)
+    return load_pair(mix_path, voc_path, sr=config.sr, duration=config.duration, offset=offset, pad=pad)

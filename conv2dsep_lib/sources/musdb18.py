@@ -1,0 +1,230 @@
+"""MUSDB18 reading: MUSDB18-HQ wav folders directly, ``.stem.mp4`` through ``musdb``.
+
+Two layouts of the same dataset are read, both under a root with ``train/`` and
+``test/`` subsets:
+
+* **MUSDB18-HQ** (uncompressed): ``<root>/<subset>/<track>/{mixture,vocals,drums,bass,
+  other}.wav``.  Read with :mod:`soundfile`; neither the ``musdb`` package nor ffmpeg
+  is needed.
+* **MUSDB18** (compressed): ``<root>/<subset>/<track>.stem.mp4`` -- one file holding
+  five AAC streams (mixture, drums, bass, other, vocals).  Decoded by the optional
+  ``musdb`` package (``pip install -e '.[musdb]'``), which calls ``ffmpeg`` and
+  ``ffprobe``.  When they are not on ``PATH`` a :class:`ParameterError` says so (the
+  ``musdb`` import itself would raise an unhelpful ``RuntimeError``).
+
+Track names are the folder names (HQ) or the file names without ``.stem.mp4``.
+Nothing is downloaded: ``musdb.DB`` is always given an existing ``root``.
+
+Decisions
+---------
+* Only the mixture and the vocals are read (the workbook separates the vocal);
+  the instrumental is ``mixture - vocals`` as in ``conv2dsep prepare``.
+* Audio is returned channels-first, float32, at the file's rate (44100 Hz for
+  MUSDB18); resampling to the config's rate is the caller's job
+  (:mod:`conv2dsep_lib.sources.datasets`).
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+import numpy as np
+
+from ..core.errors import ParameterError
+from ..core.files import PathLike
+from .audio import read_audio
+
+__all__ = [
+    "MUSDB_SUBSETS",
+    "FFMPEG_MESSAGE",
+    "MusdbTrack",
+    "musdb_layout",
+    "list_musdb_tracks",
+    "find_musdb_track",
+    "read_musdb_track",
+    "require_ffmpeg",
+]
+
+#: The two subsets of MUSDB18.
+MUSDB_SUBSETS = ("train", "test")
+#: Suffix of a compressed MUSDB18 track.
+STEM_SUFFIX = ".stem.mp4"
+#: File names of an HQ track folder that the workbook reads.
+HQ_FILES = {"mixture": "mixture.wav", "vocal": "vocals.wav"}
+#: The one message for a missing ffmpeg.
+FFMPEG_MESSAGE = (
+    "reading .stem.mp4 needs ffmpeg and ffprobe on PATH (e.g. apt-get install "
+    "ffmpeg); MUSDB18-HQ wav folders need neither"
+)
+
+
+@dataclass(frozen=True)
+class MusdbTrack:
+    """One MUSDB18 track on disk.
+
+    Attributes
+    ----------
+    name : str
+        Folder name (HQ) or file name without ``.stem.mp4``.
+    subset : {"train", "test"}
+    kind : {"wav", "stem"}
+        MUSDB18-HQ folder or compressed ``.stem.mp4``.
+    path : Path
+        The track folder (``wav``) or the ``.stem.mp4`` file (``stem``).
+    root : Path
+        The dataset root (holding ``train/`` and ``test/``).
+    """
+
+    name: str
+    subset: str
+    kind: str
+    path: Path
+    root: Path
+
+    @property
+    def files(self) -> Dict[str, Path]:
+        """Source files by role: ``mixture``/``vocal`` wavs, or the one stem file twice."""
+        if self.kind == "wav":
+            return {role: self.path / fname for role, fname in HQ_FILES.items()}
+        return {"mixture": self.path, "vocal": self.path}
+
+
+def require_ffmpeg() -> None:
+    """Raise :class:`ParameterError` unless ``ffmpeg`` and ``ffprobe`` are on ``PATH``."""
+    if shutil.which("ffmpeg") is None or shutil.which("ffprobe") is None:
+        raise ParameterError(FFMPEG_MESSAGE)
+
+
+def _check_subset(subset: str) -> str:
+    if subset not in MUSDB_SUBSETS:
+        raise ParameterError(f"subset={subset!r} is invalid: allowed one of {', '.join(MUSDB_SUBSETS)}")
+    return subset
+
+
+def musdb_layout(root: PathLike, *, subset: str = "test") -> str:
+    """Detect the layout of a MUSDB18 root: ``"wav"`` (HQ) or ``"stem"`` (``.stem.mp4``).
+
+    Parameters
+    ----------
+    root : path
+        Folder holding ``train/`` and/or ``test/``.
+    subset : {"train", "test"}
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    ParameterError
+        Missing root or subset folder, or a subset folder with neither layout.
+    """
+    _check_subset(subset)
+    root = Path(root)
+    if not root.is_dir():
+        raise ParameterError(f"MUSDB18 root {str(root)!r} does not exist or is not a folder")
+    folder = root / subset
+    if not folder.is_dir():
+        present = [s for s in MUSDB_SUBSETS if (root / s).is_dir()]
+        raise ParameterError(
+            f"MUSDB18 root {str(root)!r} has no {subset}/ folder: allowed a root holding "
+            f"train/ and test/ (found: {', '.join(present) or 'neither'})"
+        )
+    if any(p.name.endswith(STEM_SUFFIX) for p in folder.iterdir() if p.is_file()):
+        return "stem"
+    if any((p / HQ_FILES["mixture"]).is_file() for p in folder.iterdir() if p.is_dir()):
+        return "wav"
+    raise ParameterError(
+        f"{str(folder)!r} holds no MUSDB18 tracks: allowed <track>/mixture.wav + vocals.wav "
+        f"folders (MUSDB18-HQ) or <track>{STEM_SUFFIX} files"
+    )
+
+
+def list_musdb_tracks(root: PathLike, *, subset: str = "test") -> List[MusdbTrack]:
+    """The tracks of one subset, sorted by name (no audio is read, no ffmpeg needed).
+
+    An HQ folder counts as a track when it holds ``mixture.wav`` and ``vocals.wav``.
+
+    Returns
+    -------
+    list of MusdbTrack
+    """
+    root = Path(root)
+    kind = musdb_layout(root, subset=subset)
+    folder = root / subset
+    tracks = []
+    for p in sorted(folder.iterdir()):
+        if p.name.startswith("."):
+            continue
+        if kind == "wav" and p.is_dir() and all((p / f).is_file() for f in HQ_FILES.values()):
+            tracks.append(MusdbTrack(p.name, subset, "wav", p, root))
+        elif kind == "stem" and p.is_file() and p.name.endswith(STEM_SUFFIX):
+            tracks.append(MusdbTrack(p.name[: -len(STEM_SUFFIX)], subset, "stem", p, root))
+    return tracks
+
+
+def _unknown_track(name: str, names: List[str], where: str) -> ParameterError:
+    shown = ", ".join(repr(n) for n in names[:5]) + (", ..." if len(names) > 5 else "")
+    return ParameterError(
+        f"track {name!r} is not in {where}: allowed one of {len(names)} tracks ({shown or 'none'})"
+    )
+
+
+def find_musdb_track(root: PathLike, name: str, *, subset: str = "test") -> MusdbTrack:
+    """The track called *name*; an unknown name raises, listing a few available ones."""
+    tracks = list_musdb_tracks(root, subset=subset)
+    for t in tracks:
+        if t.name == name:
+            return t
+    raise _unknown_track(name, [t.name for t in tracks], f"MUSDB18 {subset}/ of {str(root)!r}")
+
+
+def read_musdb_track(track: MusdbTrack) -> Tuple[Dict[str, np.ndarray], int]:
+    """Read a track's mixture and vocals.
+
+    Parameters
+    ----------
+    track : MusdbTrack
+
+    Returns
+    -------
+    audio : dict
+        ``{"mixture": ndarray, "vocal": ndarray}``, each
+        [shape=(channels, n), dtype=float32].
+    sr : int
+        Sample rate of the files (44100 for MUSDB18).
+
+    Raises
+    ------
+    ParameterError
+        Unreadable files, different rates in one HQ folder, ffmpeg missing for a
+        ``.stem.mp4``, or the ``musdb`` package not installed.
+    """
+    if track.kind == "wav":
+        mixture, sr_m = read_audio(track.files["mixture"], name=repr(str(track.files["mixture"])))
+        vocal, sr_v = read_audio(track.files["vocal"], name=repr(str(track.files["vocal"])))
+        if sr_m != sr_v:
+            raise ParameterError(
+                f"track {track.name!r}: mixture.wav is {sr_m} Hz but vocals.wav is "
+                f"{sr_v} Hz: allowed one rate per track"
+            )
+        return {"mixture": mixture, "vocal": vocal}, sr_m
+    require_ffmpeg()
+    try:
+        import musdb  # lazily: it needs ffmpeg at import time
+    except ImportError:
+        raise ParameterError(
+            "reading .stem.mp4 needs the optional musdb package: pip install -e '.[musdb]'"
+        ) from None
+    db = musdb.DB(root=str(track.root), subsets=[track.subset], is_wav=False, download=False)
+    for t in db.tracks:
+        if t.name == track.name:
+            audio = {
+                "mixture": np.asarray(t.audio, dtype=np.float32).T,
+                "vocal": np.asarray(t.targets["vocals"].audio, dtype=np.float32).T,
+            }
+            return ({k: np.ascontiguousarray(v) for k, v in audio.items()}, int(round(t.rate)))
+    raise _unknown_track(track.name, [t.name for t in db.tracks], f"musdb.DB({str(track.root)!r})")

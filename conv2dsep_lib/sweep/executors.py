@@ -1,0 +1,191 @@
+"""Where a sweep's tasks run: this process, a local process pool, or Dask.
+
+* **Local pool** (``workers > 1``): ``spawn``-started worker processes with one BLAS /
+  OpenMP thread each (environment variables set before they start, plus
+  ``threadpoolctl``).  Ctrl-C in the driver cancels what has not started and stops
+  the workers (SIGTERM interrupts a running run; its atomic writers drop their
+  temporary files).
+* **Dask** (``scheduler``, ``dask_local`` or a ``client``): the same task function via
+  ``client.map``; workers need the same conv2dsep and the same paths.
+
+Both yield :class:`~conv2dsep_lib.sweep.tasks.TaskOutcome` objects as runs finish.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from contextlib import contextmanager
+from typing import Any, Dict, Iterator, List, Optional
+
+from ..core.errors import ErrorRecord, ParameterError
+from .plan import Task
+from .tasks import TaskOutcome, failure_outcome, request_stop, run_one
+
+__all__ = ["iter_local", "iter_dask", "dask_client"]
+
+_BLAS_VARS = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+    "NUMBA_NUM_THREADS",
+)
+
+
+@contextmanager
+def _single_thread_env() -> Iterator[None]:
+    old = {k: os.environ.get(k) for k in _BLAS_VARS}
+    os.environ.update({k: "1" for k in _BLAS_VARS})
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+_THREAD_LIMITS = None
+
+
+@contextmanager
+def _blas_single_thread() -> Iterator[None]:
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        yield
+        return
+    with threadpool_limits(limits=1):
+        yield
+
+
+def _on_sigterm(signum, frame):  # pragma: no cover - runs in pool workers
+    if request_stop():
+        raise KeyboardInterrupt  # unwinds through the atomic writers, then run_one exits
+    os._exit(0)
+
+
+def _init_worker() -> None:  # pragma: no cover - runs in pool workers
+    """Pool worker set-up: one BLAS thread; Ctrl-C is the driver's business."""
+    global _THREAD_LIMITS
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        from threadpoolctl import threadpool_limits
+
+        _THREAD_LIMITS = threadpool_limits(limits=1)
+    except ImportError:  # threadpoolctl is optional; the *_NUM_THREADS variables still apply
+        pass
+
+
+def _outcome_of_exception(task: Task, exc: BaseException) -> TaskOutcome:
+    """A run that died outside run_one (worker crash, cancelled, pickling): record it."""
+    try:
+        return failure_outcome(task, exc, 0.0)
+    except Exception:  # pragma: no cover - the folder is not writable
+        return TaskOutcome(id=task.id, status="failed", error=ErrorRecord.from_exception(exc), seconds=0.0)
+
+
+def _stop_pool(ex, futures) -> None:
+    for f in futures:
+        f.cancel()
+    procs = list((getattr(ex, "_processes", None) or {}).values())
+    ex.shutdown(wait=False, cancel_futures=True)
+    for p in procs:
+        if p.is_alive():
+            p.terminate()  # SIGTERM: interrupts a running run (see _on_sigterm)
+    for p in procs:
+        p.join(timeout=15)
+        if p.is_alive():  # pragma: no cover
+            p.kill()
+            p.join(timeout=5)
+
+
+def iter_local(tasks: List[Task], workers: int) -> Iterator[TaskOutcome]:
+    """Run *tasks* here (``workers == 1``) or in a spawned process pool; yield outcomes as they finish."""
+    if workers == 1 or len(tasks) <= 1:
+        with _blas_single_thread():  # as in the pool workers: faster for small BLAS calls
+            for t in tasks:
+                yield run_one(t)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    ctx = multiprocessing.get_context("spawn")
+    ex = ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=ctx, initializer=_init_worker)
+    futures: Dict[Any, Task] = {}
+    try:
+        with _single_thread_env():
+            for t in tasks:
+                futures[ex.submit(run_one, t)] = t
+        for f in as_completed(futures):
+            try:
+                yield f.result()
+            except Exception as exc:
+                yield _outcome_of_exception(futures[f], exc)
+    except BaseException:
+        _stop_pool(ex, futures)
+        raise
+    ex.shutdown(wait=True)
+
+
+def iter_dask(tasks: List[Task], client: Any) -> Iterator[TaskOutcome]:
+    """Run *tasks* on a Dask client; yield outcomes as they finish."""
+    from distributed import as_completed
+
+    futures = client.map(run_one, tasks, pure=False)
+    by_key = {f.key: t for f, t in zip(futures, tasks)}
+    try:
+        for f in as_completed(futures):
+            try:
+                yield f.result()
+            except Exception as exc:
+                yield _outcome_of_exception(by_key[f.key], exc)
+    except BaseException:
+        client.cancel(futures)
+        raise
+
+
+@contextmanager
+def dask_client(*, scheduler: Optional[str], dask_local: bool, workers: int, client: Any) -> Iterator[Any]:
+    """A Dask client: *client* as given, one connected to *scheduler*, or a fresh local cluster."""
+    if client is not None:
+        yield client
+        return
+    from distributed import Client, LocalCluster
+
+    if scheduler is not None:
+        try:
+            c = Client(scheduler, timeout="20s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise ParameterError(
+                f"could not connect to the Dask scheduler {scheduler!r}: {exc} "
+                "(allowed an address like tcp://HOST:8786 of a running scheduler)"
+            ) from None
+        try:
+            yield c
+        finally:
+            c.close()
+        return
+    import dask
+
+    # Dask's nanny starts workers with MALLOC_TRIM_THRESHOLD_=65536, which makes glibc give
+    # every large numpy temporary back to the system: runs here took twice as long with it.
+    environ = {
+        k: v
+        for k, v in dask.config.get("distributed.nanny.pre-spawn-environ", {}).items()
+        if k != "MALLOC_TRIM_THRESHOLD_"
+    }
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+        cluster = LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+    c = Client(cluster)
+    try:
+        yield c
+    finally:
+        c.close()
+        cluster.close()

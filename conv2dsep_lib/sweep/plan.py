@@ -1,0 +1,348 @@
+"""Planning a sweep: which runs, in which folders, under which cache keys (nothing runs here).
+
+* **Tasks.**  One :class:`Task` per track x setting (``kind="experiment"``), plus one
+  per track x excerpt x STFT for the baselines (``kind="baselines"``): the mixture
+  floor, oracle masks, REPET-SIM and HPSS depend on the track, the offset and the
+  STFT (``sr``, ``duration``, ``n_fft``, ``hop_length``) only, so they are computed
+  once and joined to every setting that shares them.
+* **Cache key** = the track's identity (name, and size + mtime of its files) + the
+  run's settings and resolved config + ``bss`` + the code version: the package
+  version and a hash of the code that changes numbers
+  (:func:`conv2dsep_lib.core.provenance.numeric_code_hash`: method, separators,
+  scoring, sources, config, experiment runner -- not figures, CLI or notebooks).  A run
+  is *finished* when its ``results.json`` holds the same key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+
+from ..core.config import Config
+from ..core.errors import ParameterError
+from ..core.files import PathLike
+from ..core.provenance import __version__, numeric_code_hash
+from ..sources.datasets import Dataset, open_dataset, open_musdb
+from .grid import (
+    RUN_PARAMETERS,
+    canonical_fixed,
+    expand_grid,
+    read_grid,
+    setting_key,
+    shown_parameters,
+    split_settings,
+    validate_grid,
+)
+
+__all__ = [
+    "RUNS_DIR",
+    "BASELINE_FIELDS",
+    "KEY_FORMAT",
+    "SourceSpec",
+    "TrackSpec",
+    "Task",
+    "SweepPlan",
+    "code_version",
+    "cache_key",
+    "open_source",
+    "plan_sweep",
+]
+
+#: Run folders live in ``OUT/runs/<track>/<setting>/``.
+RUNS_DIR = "runs"
+#: Config fields the baselines depend on (with the track and the offset).
+BASELINE_FIELDS = ("sr", "duration", "n_fft", "hop_length")
+#: Format tag inside every cache key (bump when the key's meaning changes).
+KEY_FORMAT = "conv2dsep-sweep/2"
+
+
+def code_version() -> Dict[str, str]:
+    """The code version that goes into every cache key.
+
+    Returns
+    -------
+    dict
+        ``{"version": conv2dsep_lib.__version__, "sources": <16 hex digits>}``: a hash
+        of the code that changes numbers, as this process runs it (with or without git).
+    """
+    return {"version": __version__, "sources": numeric_code_hash()}
+
+
+def cache_key(payload: Mapping[str, Any]) -> str:
+    """sha256 of a JSON payload (sorted keys)."""
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """Where a sweep's tracks come from: prepared folders (a glob) or a MUSDB18 root."""
+
+    path: str
+    musdb: bool
+    subset: str = "test"
+
+    def to_json(self) -> Dict[str, Any]:
+        return {"path": self.path, "musdb": self.musdb, "subset": self.subset}
+
+
+def open_source(source: SourceSpec, config: Optional[Config] = None) -> Dataset:
+    """The :class:`~conv2dsep_lib.sources.datasets.Dataset` of a sweep's source."""
+    if source.musdb:
+        return open_musdb(source.path, subset=source.subset, config=config)
+    return open_dataset(source.path, config=config, subset=source.subset)
+
+
+@dataclass(frozen=True)
+class TrackSpec:
+    """One track of a sweep.
+
+    Attributes
+    ----------
+    name : str
+    slug : str
+        Its folder name under ``runs/`` (safe characters; a hash when changed).
+    source : SourceSpec
+    identity : mapping
+        Name, kind and each file's size and mtime: part of every cache key.
+    notebook_input : mapping
+        The notebook parameters that select this track.
+    """
+
+    name: str
+    slug: str
+    source: SourceSpec
+    identity: Mapping[str, Any]
+    notebook_input: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Task:
+    """One run of a sweep; picklable, the same for the process pool and Dask.
+
+    Attributes
+    ----------
+    id : str
+        ``"<track>/<setting>"``.
+    kind : {"experiment", "baselines"}
+    track : TrackSpec
+    setting : str
+        The setting's folder name.
+    settings : mapping
+        Parameter -> value (run parameters and config fields; for baselines the
+        offset and the STFT fields).
+    config : mapping
+        The resolved config (``Config.to_dict``).
+    run_dir : str
+    key : str
+        The cache key (with this process's code version).
+    key_payload : mapping
+        The key without the code version (a worker with other code re-keys with it).
+    code : mapping
+    bss, keep_audio, notebooks, baselines : bool
+    baselines_run : str or None
+        The setting folder of the baselines this experiment's rows are joined to.
+    """
+
+    id: str
+    kind: str
+    track: TrackSpec
+    setting: str
+    settings: Mapping[str, Any]
+    config: Mapping[str, Any]
+    run_dir: str
+    key: str
+    key_payload: Mapping[str, Any]
+    code: Mapping[str, str]
+    bss: bool = True
+    keep_audio: bool = False
+    notebooks: bool = False
+    baselines: bool = True
+    baselines_run: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class SweepPlan:
+    """A validated sweep: its tasks (baselines first per track) and what names them."""
+
+    tasks: Tuple[Task, ...]
+    settings: Tuple[Mapping[str, Any], ...]
+    setting_keys: Tuple[str, ...]
+    tracks: Tuple[TrackSpec, ...]
+    parameters: Tuple[str, ...]
+    grid: Mapping[str, List[Any]]
+    fixed: Mapping[str, Any]
+    code: Mapping[str, str]
+    out: Path
+    source: SourceSpec
+    by_id: Mapping[str, Task] = field(default_factory=dict)
+
+
+def _slug(name: str) -> str:
+    s = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "track"
+    if s != name:
+        s += "-" + hashlib.sha1(name.encode()).hexdigest()[:6]
+    return s
+
+
+def _file_identity(path: PathLike) -> Dict[str, Any]:
+    st = os.stat(path)
+    return {"file": Path(path).name, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
+def _track_specs(source: SourceSpec, names: Optional[Sequence[str]]) -> List[TrackSpec]:
+    ds = open_source(source)
+    chosen = list(ds.tracks)
+    if names:
+        for n in names:
+            ds.track(n)  # ParameterError naming the allowed tracks
+        chosen = [n for n in chosen if n in set(names)]
+    specs = []
+    for name in chosen:
+        track = ds.track(name)
+        identity = {
+            "name": name,
+            "kind": track.kind,
+            "files": {role: _file_identity(p) for role, p in sorted(track.files.items())},
+        }
+        if ds.kind == "prepared":
+            nb_input = {"data_dir": str(Path(track.files["mixture"]).parent)}
+        else:
+            nb_input = {"musdb": source.path, "track": name, "subset": source.subset}
+        specs.append(
+            TrackSpec(name=name, slug=_slug(name), source=source, identity=identity, notebook_input=nb_input)
+        )
+    return specs
+
+
+def plan_sweep(
+    tracks: Optional[PathLike] = None,
+    grid: Union[None, PathLike, Mapping[str, Any]] = None,
+    *,
+    out: PathLike,
+    fixed: Optional[Mapping[str, Any]] = None,
+    musdb: Optional[PathLike] = None,
+    subset: str = "test",
+    names: Optional[Sequence[str]] = None,
+    bss: bool = True,
+    baselines: bool = True,
+    keep_audio: bool = False,
+    notebooks: bool = False,
+) -> SweepPlan:
+    """Validate everything and list the sweep's tasks (nothing is run or written).
+
+    Parameters are those of :func:`conv2dsep_lib.sweep.driver.run_sweep`.
+
+    Raises
+    ------
+    ParameterError
+        Bad grid, no or unknown tracks, both or neither of *tracks* and *musdb*,
+        *out* not a folder.
+    """
+    if (tracks is None) == (musdb is None):
+        raise ParameterError(
+            "tracks: give exactly one of a glob / prepared folder (--tracks) or a MUSDB18 root (--musdb)"
+        )
+    if subset not in ("train", "test"):
+        raise ParameterError(f"subset={subset!r} is invalid: allowed 'train' or 'test'")
+    if grid is None:
+        grid_dict: Dict[str, List[Any]] = {}
+    elif isinstance(grid, Mapping):
+        grid_dict = validate_grid(grid)
+    else:
+        grid_dict = read_grid(grid)
+    fixed = canonical_fixed(fixed)
+    settings = expand_grid(grid_dict, fixed=fixed, notebooks=notebooks)
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ParameterError(f"--out {str(out)!r} exists and is not a folder")
+    out = out.resolve()
+    path = musdb if musdb is not None else tracks
+    source = SourceSpec(
+        path=os.path.abspath(os.path.expanduser(str(path))), musdb=musdb is not None, subset=subset
+    )
+    specs = _track_specs(source, names)
+    code = code_version()
+    shown = shown_parameters(grid_dict, fixed)
+    keys = [setting_key(s, shown=shown) for s in settings]
+    if len(set(keys)) != len(keys):  # pragma: no cover - distinct settings hash apart
+        raise ParameterError("two settings of the grid share a folder name: allowed distinct settings")
+    tasks: List[Task] = []
+    common = {"bss": bool(bss), "keep_audio": bool(keep_audio), "notebooks": bool(notebooks), "code": code}
+    for spec in specs:
+        base_keys: Dict[str, str] = {}
+        planned = set()
+        if baselines and not notebooks:
+            for s in settings:
+                cfg = Config().replace(**split_settings(s)[1])
+                bset = {"offset": s["offset"], **{f: getattr(cfg, f) for f in BASELINE_FIELDS}}
+                bkey = "baselines_" + setting_key(bset, shown=["offset"])
+                base_keys[setting_key(s, shown=shown)] = bkey
+                if bkey in planned:  # shared by the settings with the same excerpt/STFT
+                    continue
+                planned.add(bkey)
+                payload = {
+                    "format": KEY_FORMAT,
+                    "task": "baselines",
+                    "track": spec.identity,
+                    "settings": bset,
+                    "bss": bool(bss),
+                }
+                tasks.append(
+                    Task(
+                        id=f"{spec.name}/{bkey}",
+                        kind="baselines",
+                        track=spec,
+                        setting=bkey,
+                        settings=bset,
+                        config=bset,
+                        run_dir=str(out / RUNS_DIR / spec.slug / bkey),
+                        key=cache_key({**payload, "code": code}),
+                        key_payload=payload,
+                        **common,
+                    )
+                )
+        for s, skey in zip(settings, keys):
+            config = Config().replace(**split_settings(s)[1]).to_dict()
+            payload = {
+                "format": KEY_FORMAT,
+                "task": "notebooks" if notebooks else "experiment",
+                "track": spec.identity,
+                "settings": s,
+                "config": config,
+                "bss": bool(bss),
+                "baselines": bool(baselines) if notebooks else None,
+            }
+            tasks.append(
+                Task(
+                    id=f"{spec.name}/{skey}",
+                    kind="experiment",
+                    track=spec,
+                    setting=skey,
+                    settings=s,
+                    config=config,
+                    baselines_run=base_keys.get(skey),
+                    baselines=bool(baselines),
+                    run_dir=str(out / RUNS_DIR / spec.slug / skey),
+                    key=cache_key({**payload, "code": code}),
+                    key_payload=payload,
+                    **common,
+                )
+            )
+    return SweepPlan(
+        tasks=tuple(tasks),
+        settings=tuple(settings),
+        setting_keys=tuple(keys),
+        tracks=tuple(specs),
+        parameters=tuple(dict.fromkeys(list(RUN_PARAMETERS) + shown)),
+        grid=grid_dict,
+        fixed=fixed,
+        code=code,
+        out=out,
+        source=source,
+        by_id={t.id: t for t in tasks},
+    )

@@ -1,0 +1,353 @@
+"""Figures of one run, drawn from its :class:`~conv2dsep_lib.results.record.RunRecord`.
+
+The five PNGs of every output folder (:func:`save_experiment_figures`) and the
+notebooks' summaries.  Every title says ORACLE.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+
+from ..core.files import PathLike
+from ..method.views import VIEW_NAMES
+from ..results.record import RunRecord
+from ..scoring.scores import Scores
+from .common import ORACLE, nan_array, plot_spectrogram, save_figure, short_name
+
+__all__ = [
+    "EXPERIMENT_FIGURES",
+    "plot_loss_progression",
+    "plot_final_loss_comparison",
+    "plot_spectrogram_comparison",
+    "plot_separation_quality",
+    "plot_loss_vs_si_sdr",
+    "plot_greedy_candidates",
+    "plot_results_summary",
+    "save_experiment_figures",
+]
+
+#: File names of the figures every output folder holds.
+EXPERIMENT_FIGURES = (
+    "all_tests_loss_progression.png",
+    "final_loss_comparison.png",
+    "spectrogram_comparison.png",
+    "separation_quality.png",
+    "loss_vs_si_sdr.png",
+)
+#: Line styles and colours of the baselines by kind and name.
+_KIND_STYLE = {"oracle": ":", "blind": "--", "floor": "-"}
+_BASELINE_COLOR = {
+    "mixture": "k",
+    "oracle_irm": "tab:green",
+    "oracle_ibm": "tab:olive",
+    "repet_sim": "tab:purple",
+    "hpss": "tab:brown",
+}
+_KIND_COLOR = {"floor": "0.4", "oracle": "tab:green", "blind": "tab:purple"}
+
+
+def _metric(scores: Optional[Scores], key: str) -> Optional[float]:
+    return None if scores is None else scores.value(key)
+
+
+def plot_loss_progression(record: RunRecord) -> Figure:
+    """Step losses of slices 1..N (every k) and the per-iteration loss curves.
+
+    Left: the step loss after each slice of the original order (the loss of test k is
+    the k-th point) and of the greedy order.  Right: the loss after every iteration,
+    slice after slice, with slice boundaries marked.
+    """
+    prog = record.progressive
+    N = len(prog)
+    fig = Figure(figsize=(12, 4.2))
+    ax1, ax2 = fig.subplots(1, 2)
+    ks = np.arange(1, N + 1)
+    ax1.plot(ks, prog[-1].step_losses, "o-", label="original order 1..N")
+    if record.greedy is not None:
+        ax1.plot(ks, record.greedy.losses, "s--", label="greedy order")
+    ax1.set_xticks(ks)
+    ax1.set_xticklabels([short_name(n) for n in prog[-1].sequence], rotation=45, ha="right", fontsize=7)
+    ax1.set_xlabel("k (slices applied, original order labels)")
+    ax1.set_ylabel("step loss (dB$^2$)")
+    ax1.set_title("Loss after each slice (test k = first k points)")
+    ax1.grid(alpha=0.3)
+    ax1.legend()
+    curve = np.concatenate([p.loss_curve for p in prog])
+    ax2.semilogy(np.arange(1, len(curve) + 1), np.maximum(curve, 1e-12), lw=1)
+    n_it = len(prog[0].loss_curve)
+    for k in range(1, N):
+        ax2.axvline(k * n_it, color="0.7", lw=0.6)
+    ax2.set_xlabel("iteration (all slices of the original order)")
+    ax2.set_ylabel("loss (dB$^2$)")
+    ax2.set_title("Loss during optimisation")
+    ax2.grid(alpha=0.3)
+    fig.suptitle(f"Progressive 1..{N} slices: fingerprint loss -- {ORACLE}")
+    fig.tight_layout()
+    return fig
+
+
+def plot_final_loss_comparison(record: RunRecord) -> Figure:
+    """Final loss of every k in the original order beside the greedy order's."""
+    labels = [f"{p.n_slices}" for p in record.progressive]
+    values = [p.loss for p in record.progressive]
+    colors = ["tab:blue"] * len(values)
+    g = record.greedy
+    if g is not None:
+        labels += ["greedy\nall", f"greedy\nbest {g.best_prefix.n_slices}"]
+        values += [g.loss, g.best_prefix.loss]
+        colors += ["tab:orange", "tab:red"]
+    fig = Figure(figsize=(max(6, 0.7 * len(labels) + 2), 4.2))
+    ax = fig.subplots()
+    bars = ax.bar(range(len(values)), values, color=colors)
+    for b, v in zip(bars, values):
+        ax.annotate(f"{v:.3f}", (b.get_x() + b.get_width() / 2, v), ha="center", va="bottom", fontsize=7)
+    ax.set_xticks(range(len(values)))
+    ax.set_xticklabels(labels, fontsize=8)
+    ax.set_xlabel("slices (original order 1..k) / greedy order")
+    ax.set_ylabel("final step loss (dB$^2$)")
+    ax.set_title(f"Final loss: original vs greedy order -- {ORACLE}")
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def plot_spectrogram_comparison(
+    record: RunRecord, *, mixture_mag: np.ndarray, vocal_mag: np.ndarray, estimate_mag: np.ndarray
+) -> Figure:
+    """Mixture, target vocal, the extraction with the lowest loss, and the residual.
+
+    Parameters
+    ----------
+    record : RunRecord
+    mixture_mag, vocal_mag : np.ndarray [shape=(n_bins, n_frames)]
+    estimate_mag : np.ndarray [shape=(n_bins, n_frames)]
+        The working magnitude of ``record.best_by_loss()``.
+    """
+    cfg = record.config
+    best = record.best_by_loss()
+    si = _metric(best.metrics, "si_sdr")
+    ref = float(np.max(mixture_mag))
+    fig = Figure(figsize=(14, 3.8))
+    axes = fig.subplots(1, 4, sharey=True)
+    panels = [
+        (mixture_mag, "mixture"),
+        (vocal_mag, "target vocal\n(true stem)"),
+        (
+            estimate_mag,
+            f"extracted, lowest loss ({best.key})\nloss {best.loss:.3f} dB$^2$"
+            + (f", SI-SDR {si:.1f} dB" if si is not None else ""),
+        ),
+        (np.abs(mixture_mag - estimate_mag), "residual magnitude\n| |mixture| - |extracted| |"),
+    ]
+    im = None
+    for ax, (mag, title) in zip(axes, panels):
+        im = plot_spectrogram(ax, mag, sr=cfg.sr, hop_length=cfg.hop_length, title=title, ref=ref)
+    for ax in axes[1:]:
+        ax.set_ylabel("")
+    fig.colorbar(im, ax=list(axes), label="dB re mixture peak", shrink=0.9)
+    fig.suptitle(f"Spectrogram comparison -- {ORACLE}", y=1.06)  # above the two-line panel titles
+    return fig
+
+
+def plot_separation_quality(record: RunRecord) -> Figure:
+    """SI-SDR and SDR per k, the greedy result, and the baselines as horizontal lines."""
+    prog = record.progressive
+    ks = [p.n_slices for p in prog]
+    fig = Figure(figsize=(12, 4.5))
+    axes = fig.subplots(1, 2, sharey=False)
+    for ax, key, label in ((axes[0], "si_sdr", "SI-SDR (dB)"), (axes[1], "sdr", "SDR, BSS Eval v4 (dB)")):
+        ax.plot(
+            ks,
+            nan_array(_metric(p.metrics, key) for p in prog),
+            "o-",
+            color="tab:blue",
+            label="original order, k slices",
+        )
+        g = record.greedy
+        if g is not None:
+            gv, bv = _metric(g.metrics, key), _metric(g.best_prefix.metrics, key)
+            if gv is not None:
+                ax.plot([len(g.sequence)], [gv], "s", color="tab:orange", ms=9, label="greedy order (all)")
+            if bv is not None:
+                ax.plot(
+                    [g.best_prefix.n_slices], [bv], "D", color="tab:red", ms=8, label="greedy best prefix"
+                )
+        for name, b in record.baselines.items():
+            v = _metric(b.metrics, key)
+            if v is None:
+                continue
+            ax.axhline(
+                v,
+                ls=_KIND_STYLE.get(b.kind, "-."),
+                color=_BASELINE_COLOR.get(name, "0.5"),
+                lw=1.2,
+                label=f"{name} ({b.kind})",
+            )
+        ax.set_xticks(ks)
+        ax.set_xlabel("k (slices 1..k)")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+    axes[1].legend(fontsize=7, loc="best")
+    fig.suptitle(
+        f"Separation quality of the extracted vocal -- {ORACLE}; baselines: floor / oracle ceilings / blind"
+    )
+    fig.tight_layout()
+    return fig
+
+
+def plot_loss_vs_si_sdr(record: RunRecord) -> Figure:
+    """Fingerprint loss against SI-SDR per k, with their rank correlation."""
+    prog = record.progressive
+    loss = np.array([p.loss for p in prog])
+    si = nan_array(_metric(p.metrics, "si_sdr") for p in prog)
+    fig = Figure(figsize=(6.5, 4.8))
+    ax = fig.subplots()
+    ax.plot(loss, si, "-", color="0.8", zorder=1)
+    ax.scatter(loss, si, c=np.arange(len(prog)), cmap="viridis", zorder=2)
+    for p, x, y in zip(prog, loss, si):
+        ax.annotate(str(p.n_slices), (x, y), textcoords="offset points", xytext=(4, 4), fontsize=8)
+    g = record.greedy
+    if g is not None and _metric(g.metrics, "si_sdr") is not None:
+        ax.scatter(
+            [g.loss], [_metric(g.metrics, "si_sdr")], marker="s", color="tab:orange", label="greedy order"
+        )
+        ax.legend(fontsize=8)
+    lq = record.loss_vs_quality
+    rho = lq.spearman_loss_vs_si_sdr
+    verdict = "agree" if lq.agree else "DISAGREE"
+    ax.set_xlabel("final fingerprint loss (dB$^2$), lower = closer fingerprint")
+    ax.set_ylabel("SI-SDR (dB), higher = better vocal")
+    ax.set_title(
+        f"Loss vs SI-SDR per k: Spearman rho = "
+        f"{'n/a' if rho is None else f'{rho:+.2f}'}; best k by loss {lq.best_k_by_loss}, "
+        f"by SI-SDR {lq.best_k_by_si_sdr} ({verdict})\n{ORACLE}",
+        fontsize=9,
+    )
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def plot_greedy_candidates(record: RunRecord) -> Figure:
+    """The greedy search: every candidate's step loss at every position.
+
+    Rows are positions in the greedy order, columns the slices 1..N; a cell is the
+    step loss of that slice tried from the chosen prefix, the chosen one boxed.
+    """
+    g = record.greedy
+    if g is None:
+        raise ValueError("plot_greedy_candidates needs a record with a greedy search (conv2dsep best)")
+    names = sorted({n for c in g.candidates for n in c}, key=VIEW_NAMES.index)
+    M = np.full((len(g.candidates), len(names)), np.nan)
+    for i, cands in enumerate(g.candidates):
+        for n, c in cands.items():
+            M[i, names.index(n)] = c.loss
+    fig = Figure(figsize=(max(6.0, 0.75 * len(names) + 3), 0.45 * len(M) + 2.2))
+    ax = fig.subplots()
+    data = np.log10(np.maximum(M, 1e-12))
+    im = ax.imshow(data, cmap="viridis_r", aspect="auto")
+    for i, chosen in enumerate(g.sequence):
+        j = names.index(chosen)
+        ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="red", lw=1.8))
+        for jj in range(len(names)):
+            if np.isfinite(M[i, jj]):
+                ax.text(
+                    jj,
+                    i,
+                    f"{M[i, jj]:.2g}",
+                    ha="center",
+                    va="center",
+                    fontsize=6,
+                    color="w" if data[i, jj] > np.nanmean(data) else "k",
+                )
+    ax.set_xticks(range(len(names)))
+    ax.set_xticklabels([short_name(n) for n in names], rotation=45, ha="right", fontsize=7)
+    ax.set_yticks(range(len(M)))
+    ax.set_yticklabels([f"{i + 1}" for i in range(len(M))], fontsize=7)
+    ax.set_ylabel("position in the greedy order")
+    fig.colorbar(im, ax=ax, label="log10 step loss (dB$^2$)")
+    ax.set_title(
+        f"Greedy search ({g.score}): candidates' step loss, chosen boxed; best prefix "
+        f"{g.best_prefix.n_slices} -- {ORACLE}",
+        fontsize=9,
+    )
+    fig.tight_layout()
+    return fig
+
+
+def _summary_rows(record: RunRecord) -> List[Tuple[str, Optional[float], Optional[Scores], str]]:
+    colours = {"progressive": "tab:blue", "greedy": "tab:orange", "greedy_best": "tab:red"}
+    labels = {"greedy": "greedy (all)"}
+    rows = []
+    for e in record.estimates():
+        label = labels.get(e.method, f"greedy best {e.k}" if e.method == "greedy_best" else e.key)
+        rows.append((label, e.loss, e.metrics, colours[e.method]))
+    for name, b in record.baselines.items():
+        rows.append((f"{name} ({b.kind})", None, b.metrics, _KIND_COLOR.get(b.kind, "0.6")))
+    return rows
+
+
+def plot_results_summary(record: RunRecord) -> Figure:
+    """Every estimate side by side: SI-SDR and SDR bars, the fingerprint loss printed on them.
+
+    Estimates: each k of the original order, the greedy order and its best prefix,
+    and every baseline (floor / oracle / blind).
+    """
+    rows = _summary_rows(record)
+    fig = Figure(figsize=(13, 0.32 * len(rows) + 1.8))
+    axes = fig.subplots(1, 2, sharey=True)
+    y = np.arange(len(rows))
+    for ax, key, label in ((axes[0], "si_sdr", "SI-SDR (dB)"), (axes[1], "sdr", "SDR, BSS Eval v4 (dB)")):
+        vals = nan_array(_metric(m, key) for _, _, m, _ in rows)
+        ax.barh(y, np.nan_to_num(vals), color=[c for *_, c in rows])
+        for yi, v, (_, loss, _, _) in zip(y, vals, rows):
+            txt = "n/a" if not np.isfinite(v) else f"{v:.1f}"
+            if loss is not None:
+                txt += f"  (loss {loss:.3g})"
+            ax.annotate(
+                txt,
+                (0 if not np.isfinite(v) else v, yi),
+                xytext=(3, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=7,
+            )
+        ax.axvline(0, color="k", lw=0.6)
+        ax.set_xlabel(label)
+        ax.grid(axis="x", alpha=0.3)
+    axes[0].set_yticks(y)
+    axes[0].set_yticklabels([r[0] for r in rows], fontsize=8)
+    axes[0].invert_yaxis()
+    fig.suptitle(f"All estimates: separation quality, fingerprint loss in brackets -- {ORACLE}")
+    fig.tight_layout()
+    return fig
+
+
+def save_experiment_figures(
+    record: RunRecord,
+    folder: PathLike,
+    *,
+    mixture_mag: np.ndarray,
+    vocal_mag: np.ndarray,
+    estimate_mag: np.ndarray,
+) -> Dict[str, Path]:
+    """Write the five experiment PNGs (:data:`EXPERIMENT_FIGURES`) into *folder*.
+
+    The magnitudes are those of :func:`plot_spectrogram_comparison`.
+    """
+    folder = Path(folder)
+    figs = {
+        "all_tests_loss_progression.png": plot_loss_progression(record),
+        "final_loss_comparison.png": plot_final_loss_comparison(record),
+        "spectrogram_comparison.png": plot_spectrogram_comparison(
+            record, mixture_mag=mixture_mag, vocal_mag=vocal_mag, estimate_mag=estimate_mag
+        ),
+        "separation_quality.png": plot_separation_quality(record),
+        "loss_vs_si_sdr.png": plot_loss_vs_si_sdr(record),
+    }
+    return {name: save_figure(fig, folder / name) for name, fig in figs.items()}

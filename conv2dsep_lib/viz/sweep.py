@@ -1,0 +1,238 @@
+"""Figures of a sweep, drawn from its tidy table (:mod:`conv2dsep_lib.results.aggregate`)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from ..method.strategies import STRATEGY_NAMES
+from ..results.aggregate import greedy_pairs, n_slices_curves, strategy_groups
+from .common import ORACLE, nan_array, no_data
+
+__all__ = ["SWEEP_LABELS", "plot_sweep_n_slices", "plot_sweep_greedy", "plot_sweep_strategies"]
+
+#: Axis labels of the table's metrics.
+SWEEP_LABELS = {
+    "loss": "fingerprint loss (dB$^2$)",
+    "si_sdr": "SI-SDR (dB)",
+    "si_sdr_i": "SI-SDR improvement (dB)",
+    "sdr": "SDR (dB)",
+    "sir": "SIR (dB)",
+    "sar": "SAR (dB)",
+}
+_BASELINE_STYLE = {"oracle": ("tab:green", "--"), "blind": ("tab:purple", ":"), "floor": ("0.35", "-.")}
+_BASELINE_COLOR = {
+    "oracle_irm": "tab:green",
+    "oracle_ibm": "darkolivegreen",
+    "repet_sim": "tab:purple",
+    "hpss": "tab:brown",
+    "mixture": "0.35",
+}
+
+
+def plot_sweep_n_slices(table: pd.DataFrame, *, metric: str = "si_sdr") -> Figure:
+    """A sweep's quality against the number of slices, with the spread across tracks.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The tidy sweep table (:func:`conv2dsep_lib.results.tables.read_table`).
+    metric : {"si_sdr", "si_sdr_i", "sdr", "sir", "sar", "loss"}
+
+    Returns
+    -------
+    Figure
+        One line per combination of the other varied settings: the median over
+        tracks after k slices (progressive, original order), a band from the 25th to
+        the 75th percentile, and (with one combination) each track faintly; the
+        baselines' medians as horizontal lines.  Title says ORACLE.
+
+    See Also
+    --------
+    conv2dsep_lib.results.aggregate.n_slices_curves : the numbers drawn.
+    """
+    d = n_slices_curves(table, metric=metric)
+    label = SWEEP_LABELS[metric]
+    fig = Figure(figsize=(9.5, 5.2))
+    ax = fig.subplots()
+    if not d.curves:
+        no_data(ax, "no finished progressive runs in this sweep")
+    all_k = set()
+    for i, c in enumerate(d.curves):
+        color = f"C{i % 10}"
+        k = np.asarray(c.k)
+        all_k.update(c.k)
+        if len(d.curves) == 1:
+            for j, (track, vals) in enumerate(c.tracks.items()):
+                ax.plot(
+                    k,
+                    nan_array(vals),
+                    "-",
+                    color=color,
+                    alpha=0.25,
+                    lw=0.8,
+                    label="single tracks" if j == 0 else None,
+                )
+        ax.fill_between(k, nan_array(c.q25), nan_array(c.q75), color=color, alpha=0.18, lw=0)
+        ax.plot(k, nan_array(c.median), "o-", color=color, label=f"{c.label} (median, IQR band)")
+    if d.curves:
+        for name, (kind, median) in d.baselines.items():
+            if median is None:
+                continue
+            color, ls = _BASELINE_STYLE.get(kind, ("0.5", "--"))
+            color = _BASELINE_COLOR.get(name, color)
+            ax.axhline(median, color=color, ls=ls, lw=1.1, label=f"{name} ({kind}), median")
+        ax.set_xticks(sorted(all_k))
+        ax.set_xlabel("slices k (progressive: slices 1..k in the original order)")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, loc="best")
+    ax.set_title(
+        f"Conv2D fingerprinting: {label} vs slices, median over {d.n_tracks} tracks\n{ORACLE}", fontsize=10
+    )
+    fig.tight_layout()
+    return fig
+
+
+def plot_sweep_greedy(table: pd.DataFrame, *, metric: str = "si_sdr") -> Figure:
+    """Greedy order against the original order, one point per track x setting.
+
+    Left: the fingerprint loss after all N slices (original order on x, greedy
+    order and its best prefix on y; below the diagonal = greedy lower).  Right:
+    *metric* of the same extractions (above the diagonal = greedy better).  The
+    counts in the titles show whether the two criteria agree.
+
+    Returns
+    -------
+    Figure
+        Title says ORACLE.
+
+    See Also
+    --------
+    conv2dsep_lib.results.aggregate.greedy_pairs : the numbers drawn.
+    """
+    pairs = greedy_pairs(table, metric=metric).to_dict("records")
+    label = SWEEP_LABELS[metric]
+    fig = Figure(figsize=(12, 5.2))
+    ax_l, ax_m = fig.subplots(1, 2)
+    if not pairs:
+        no_data(ax_l, "no greedy runs in this sweep (greedy: false)")
+        no_data(ax_m, "")
+        fig.suptitle(f"Greedy vs original order -- {ORACLE}")
+        return fig
+    labels = list(dict.fromkeys(p["label"] for p in pairs))
+    for ax, key, name in ((ax_l, "loss", "fingerprint loss (dB$^2$)"), (ax_m, "", label)):
+        suffix = "_loss" if key == "loss" else ""
+        xs_all, ys_all = [], []
+        for i, lab in enumerate(labels):
+            group = [p for p in pairs if p["label"] == lab]
+            x = nan_array(p.get("original" + suffix) for p in group)
+            for method, marker in (("greedy", "o"), ("greedy_best", "^")):
+                y = nan_array(p.get(method + suffix) for p in group)
+                ax.scatter(
+                    x,
+                    y,
+                    marker=marker,
+                    color=f"C{i % 10}",
+                    alpha=0.75,
+                    s=28,
+                    facecolors="none" if method == "greedy_best" else None,
+                    label=lab if method == "greedy" else None,
+                )
+                xs_all += list(x)
+                ys_all += list(y)
+        v = np.array(xs_all + ys_all, dtype=np.float64)
+        v = v[np.isfinite(v)]
+        if v.size:
+            lo, hi = float(v.min()), float(v.max())
+            pad = 0.05 * (hi - lo or 1.0)
+            ax.plot([lo - pad, hi + pad], [lo - pad, hi + pad], color="k", lw=0.8, ls="--")
+        if key == "loss" and v.size and v.min() > 0:
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+        ax.set_xlabel(f"original order 1..N: {name}")
+        ax.set_ylabel(f"greedy order: {name}")
+        ax.grid(alpha=0.3)
+
+    def tally(key: str, sign: int) -> list:
+        out = [0, 0, 0]  # greedy better / equal / worse
+        for p in pairs:
+            g, o = p.get("greedy" + key), p.get("original" + key)
+            if pd.isna(g) or pd.isna(o):
+                continue
+            d = sign * (g - o)
+            out[0 if d > 1e-9 * max(1.0, abs(o)) else 2 if d < -1e-9 * max(1.0, abs(o)) else 1] += 1
+        return out
+
+    lo_, eq_, hi_ = tally("_loss", -1)
+    ax_l.set_title(
+        f"loss: greedy order (all N) lower / equal / higher in {lo_} / {eq_} / {hi_} of {len(pairs)} runs",
+        fontsize=9,
+    )
+    b_, e_, w_ = tally("", 1)
+    ax_m.set_title(
+        f"{label}: greedy order (all N) better / equal / worse in {b_} / {e_} / {w_} of {len(pairs)} runs",
+        fontsize=9,
+    )
+    ax_m.legend(fontsize=7, loc="best", ncol=1 if len(labels) <= 10 else 2, title="setting", title_fontsize=7)
+    fig.suptitle(
+        f"Greedy vs original slice order (filled o: greedy order, all N; open ^: its best prefix) -- {ORACLE}",
+        fontsize=11,
+    )
+    fig.tight_layout()
+    return fig
+
+
+def plot_sweep_strategies(table: pd.DataFrame, *, metric: str = "si_sdr") -> Figure:
+    """The gain strategies across tracks and settings: final result (k = N) per strategy.
+
+    Left: *metric* per strategy (box: quartiles; dots: every track x setting) --
+    the narrower, the more stable.  Right: the fingerprint loss (log scale).  When
+    the strategy does not vary in the sweep, the figure says so.
+
+    Returns
+    -------
+    Figure
+        Title says ORACLE.
+
+    See Also
+    --------
+    conv2dsep_lib.results.aggregate.strategy_groups : the numbers drawn.
+    """
+    sg = strategy_groups(table, metric=metric)
+    label = SWEEP_LABELS[metric]
+    fig = Figure(figsize=(12, 5))
+    ax_m, ax_l = fig.subplots(1, 2)
+    if not sg.varies:
+        no_data(
+            ax_m,
+            f"the gain strategy does not vary in this sweep (strategy {sg.fixed} only):\n"
+            "nothing to compare; add e.g. 'strategy: [1, 2, 3, 4]' to the grid",
+        )
+        no_data(ax_l, "")
+    else:
+        rng = np.random.default_rng(0)
+        ticks = [f"{s}: {STRATEGY_NAMES.get(s, '')}" for s in sg.strategies]
+        for ax, data, name, log in (
+            (ax_m, sg.values, label, False),
+            (ax_l, sg.losses, "fingerprint loss (dB$^2$)", True),
+        ):
+            vals = [nan_array(data[s]) for s in sg.strategies]
+            vals = [v[np.isfinite(v)] for v in vals]
+            ax.boxplot([v if v.size else np.array([np.nan]) for v in vals], showfliers=False)
+            for i, v in enumerate(vals, start=1):
+                ax.scatter(i + rng.uniform(-0.12, 0.12, v.size), v, s=14, alpha=0.6, color=f"C{i - 1}")
+            ax.set_xticks(range(1, len(ticks) + 1))
+            ax.set_xticklabels(ticks, rotation=15, fontsize=8)
+            ax.set_ylabel(name)
+            if log and all(v.size and v.min() > 0 for v in vals):
+                ax.set_yscale("log")
+            ax.grid(axis="y", alpha=0.3)
+        ax_m.set_title(
+            f"{label} after all N slices (spread = stability across tracks x settings)", fontsize=9
+        )
+        ax_l.set_title("fingerprint loss after all N slices", fontsize=9)
+    fig.suptitle(f"Gain strategies in the sweep -- {ORACLE}")
+    fig.tight_layout()
+    return fig

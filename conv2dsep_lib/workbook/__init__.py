@@ -1,0 +1,64 @@
+"""The workbook: what the notebooks call to show, play and explore (Jupyter helpers).
+
+* :mod:`.display` -- figures as PNG outputs, tables as HTML, the ORACLE banner
+* :mod:`.players` -- static players and the A/B player
+* :mod:`.explorers` -- the slice explorer and the optimisation explorer (sliders)
+* :mod:`.tables` -- the notebooks' tables (DataFrames) from typed records
+* :mod:`.helpers` -- inputs, output folders, reuse of results, notebook 06's demo sweep
+
+IPython and ipywidgets are imported inside the functions that need them, so the
+package imports without Jupyter.  Notebooks use ``from conv2dsep_lib import workbook as W``.
+"""
+
+from .display import figure_png, oracle_banner, show_figure, show_table
+from .explorers import optimisation_explorer, slice_explorer
+from .helpers import (
+    ensure_demo_sweep,
+    find_results,
+    input_kwargs,
+    input_manifest,
+    load_estimates,
+    load_or_run,
+    offset_value,
+    output_folder,
+    prepared_folder,
+)
+from .players import ab_player, players
+from .tables import (
+    comparison_table,
+    greedy_table,
+    levels_table,
+    manifest_table,
+    prepare_table,
+    progressive_table,
+    strategy_table,
+    summary_table,
+)
+
+__all__ = [
+    "figure_png",
+    "oracle_banner",
+    "show_figure",
+    "show_table",
+    "optimisation_explorer",
+    "slice_explorer",
+    "ensure_demo_sweep",
+    "find_results",
+    "input_kwargs",
+    "input_manifest",
+    "load_estimates",
+    "load_or_run",
+    "offset_value",
+    "output_folder",
+    "prepared_folder",
+    "ab_player",
+    "players",
+    "comparison_table",
+    "greedy_table",
+    "levels_table",
+    "manifest_table",
+    "prepare_table",
+    "progressive_table",
+    "strategy_table",
+    "summary_table",
+]

@@ -1,0 +1,167 @@
+"""Showing things in a notebook: figures as PNG outputs, tables as HTML, the ORACLE banner.
+
+The pattern is nussl's ``play_utils``: IPython is imported only inside the functions
+that need it (the package imports without Jupyter), and every helper takes
+``display=True`` and returns what it built only with ``display=False`` (``None`` once
+shown, so a cell ending in one shows it once) -- a test gets the object without a
+browser or a kernel.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+from typing import Any, Optional, Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from ..core.files import PathLike, atomic_path
+from ..results.record import ORACLE_NOTE
+
+__all__ = ["DISPLAY_DPI", "figure_png", "show_figure", "show_table", "oracle_banner"]
+
+#: Resolution of figures embedded in notebooks (saved PNG files use viz.save_figure).
+DISPLAY_DPI = 80
+
+
+def figure_png(fig: Figure, *, dpi: int = DISPLAY_DPI, palette: bool = True) -> bytes:
+    """Render a matplotlib figure to PNG bytes.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    dpi : int
+    palette : bool
+        Quantise to a 256-colour palette (about 3x smaller; keeps executed notebooks
+        light).  Falls back to full colour if Pillow cannot.
+    """
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", facecolor="white")
+    png = buf.getvalue()
+    if palette:
+        try:
+            from PIL import Image as PILImage
+
+            img = PILImage.open(io.BytesIO(png)).convert("RGB")
+            out = io.BytesIO()
+            img.quantize(colors=256, method=PILImage.Quantize.FASTOCTREE).save(
+                out, format="PNG", optimize=True
+            )
+            if out.tell() < len(png):
+                png = out.getvalue()
+        except Exception:  # pragma: no cover - Pillow missing or too old
+            pass
+    return png
+
+
+def show_figure(
+    fig: Figure, *, save: Optional[PathLike] = None, dpi: int = DISPLAY_DPI, display: bool = True
+):
+    """Show a figure as an ``image/png`` output (works the same under papermill).
+
+    Figures from :mod:`conv2dsep_lib.viz` are built without pyplot, so no backend
+    shows them by itself; this renders the PNG and displays it.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    save : path, optional
+        Also write the same PNG there (rendered once: big figures take a second or
+        two to draw).
+    dpi : int
+    display : bool
+
+    Returns
+    -------
+    IPython.display.Image or None
+        The image with ``display=False``, else ``None`` (already shown).
+    """
+    from IPython.display import Image
+    from IPython.display import display as _display
+
+    png = figure_png(fig, dpi=dpi)
+    if save is not None:
+        with atomic_path(save) as tmp:
+            tmp.write_bytes(png)
+    img = Image(data=png, format="png")
+    if not display:
+        return img
+    _display(img)
+    return None
+
+
+def _fmt_cell(v: Any, floatfmt: str) -> str:
+    if v is None or v is pd.NA:
+        return "n/a"
+    if isinstance(v, (bool, np.bool_)):
+        return "yes" if v else "no"
+    if isinstance(v, (float, np.floating)):
+        return "n/a" if not np.isfinite(v) else format(float(v), floatfmt)
+    return html.escape(str(v))
+
+
+def show_table(
+    rows: Any,
+    *,
+    columns: Optional[Sequence[str]] = None,
+    caption: str = "",
+    floatfmt: str = ".3f",
+    display: bool = True,
+):
+    """Show a table (a DataFrame, or a list of row dicts) as an HTML table.
+
+    Parameters
+    ----------
+    rows : DataFrame or sequence of dict
+    columns : sequence of str, optional
+        Default: the keys of the first row, in order.
+    caption : str
+        Shown above the table (plain text, escaped).
+    floatfmt : str
+        Format of floats; ``None``/NaN show as ``n/a``.
+
+    Returns
+    -------
+    IPython.display.HTML or None
+        With ``display=False``; ``None`` once shown.
+    """
+    from IPython.display import HTML
+    from IPython.display import display as _display
+
+    if isinstance(rows, pd.DataFrame):
+        rows = rows.to_dict("records")
+    rows = list(rows)
+    columns = list(columns) if columns is not None else (list(rows[0]) if rows else [])
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{_fmt_cell(r.get(c), floatfmt)}</td>" for c in columns) + "</tr>" for r in rows
+    )
+    cap = (
+        f"<caption style='caption-side:top;text-align:left'><b>{html.escape(caption)}</b></caption>"
+        if caption
+        else ""
+    )
+    obj = HTML(
+        f"<table class='conv2dsep-table'>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    )
+    if not display:
+        return obj
+    _display(obj)
+    return None
+
+
+def oracle_banner(*, display: bool = True):
+    """The ORACLE note as a highlighted HTML line (the method reads the true vocal)."""
+    from IPython.display import HTML
+    from IPython.display import display as _display
+
+    obj = HTML(
+        "<div style='border-left:4px solid #c60;padding:4px 8px;background:#fff4e5'>"
+        f"<b>{html.escape(ORACLE_NOTE)}</b></div>"
+    )
+    if not display:
+        return obj
+    _display(obj)
+    return None
