@@ -5,11 +5,11 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 OUT    ?= outputs
 
-.PHONY: all install demo test bench lab e2e clean help
+.PHONY: all install demo test lint bench lab e2e clean help
 
 help:
 	@echo "make demo   - set up .venv, run the main job on the bundled demo song (writes $(OUT)/)"
-	@echo "make test   - set up .venv, run the tests"
+	@echo "make test   - set up .venv, check layers/lint/format/types (make lint), run the tests"
 	@echo "make bench  - speed and memory benchmarks (benchmarks/)"
 	@echo "make lab    - JupyterLab on notebooks/ with the project's kernel and widgets"
 	@echo "make e2e    - real-browser check of the slice explorer (Debian chromium + Playwright)"
@@ -28,8 +28,15 @@ demo: $(STAMP)
 	$(VENV)/bin/conv2dsep best --slices 8 --out $(OUT)
 	$(VENV)/bin/conv2dsep notebooks --out $(OUT)/workbook -p results_from $(OUT)
 
-test: $(STAMP)
+# make test = the developer habits (layers, lint, format, types), then the tests.
+test: lint $(STAMP)
 	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy conv2dsep_lib/method conv2dsep_lib/scoring
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_best.py

@@ -40,3 +40,26 @@ def test_ci_runs_make_test_and_gitignore_keeps_outputs_out():
     ignore = (ROOT / ".gitignore").read_text()
     for entry in (".venv/", "outputs/", "*.wav"):
         assert entry in ignore
+
+
+def test_no_module_is_longer_than_600_lines():
+    sizes = {
+        p.relative_to(ROOT).as_posix(): len(p.read_text().splitlines())
+        for p in (ROOT / "conv2dsep_lib").rglob("*.py")
+    }
+    assert len(sizes) > 40
+    assert {name: n for name, n in sizes.items() if n > 600} == {}
+
+
+def test_make_test_runs_the_developer_habits():
+    make = (ROOT / "Makefile").read_text()
+    for command in (
+        "lint-imports",
+        "ruff check .",
+        "ruff format --check .",
+        "mypy conv2dsep_lib/method conv2dsep_lib/scoring",
+    ):
+        assert command in make, command
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    layers = next(c for c in config["contracts"] if c["type"] == "layers")["layers"]
+    assert layers[0] == "cli" and layers[-1] == "core" and "method | scoring" in layers
