@@ -14,10 +14,12 @@ import numpy as np
 
 from .errors import ParameterError
 
-__all__ = ["SILENCE_PEAK", "check_signal", "check_offset"]
+__all__ = ["SILENCE_PEAK", "MAX_OFFSET", "check_signal", "check_offset"]
 
 #: Peak below which a signal counts as silent (about -160 dBFS).
 SILENCE_PEAK = 1e-8
+#: The latest excerpt start accepted (s): a day of audio.
+MAX_OFFSET = 86400.0
 
 
 def check_signal(
@@ -78,9 +80,9 @@ def check_offset(offset: Any, *, name: str = "offset", allow_auto: bool = False)
     Raises
     ------
     ParameterError
-        ``"offset=-1 is invalid: allowed a number of seconds >= 0"``.
+        ``"offset=-1 is invalid: allowed a number of seconds 0..86400"``.
     """
-    allowed = "a number of seconds >= 0" + (" or 'auto'" if allow_auto else "")
+    allowed = f"a number of seconds 0..{MAX_OFFSET:g}" + (" or 'auto'" if allow_auto else "")
     value = offset
     if isinstance(value, str):
         if allow_auto and value.strip() == "auto":
@@ -93,7 +95,7 @@ def check_offset(offset: Any, *, name: str = "offset", allow_auto: bool = False)
         isinstance(value, bool)
         or not isinstance(value, (int, float, np.integer, np.floating))
         or not math.isfinite(value)
-        or value < 0
+        or not 0 <= value <= MAX_OFFSET
     ):
         shown = offset if isinstance(offset, str) else repr(offset)
         raise ParameterError(f"{name}={shown} is invalid: allowed {allowed}")

@@ -20,11 +20,11 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 from .errors import ParameterError
 
-__all__ = ["Config", "N_VIEWS", "MAX_SLICES", "GREEDY_SCORES", "STRATEGIES"]
+__all__ = ["Config", "N_VIEWS", "MAX_SLICES", "GREEDY_SCORES", "STRATEGIES", "LIMITS", "MAX_ITERATION_COST"]
 
 #: Number of views (slice 0 = raw magnitude, then 18 filtered views).
 N_VIEWS = 19
@@ -36,19 +36,43 @@ GREEDY_SCORES = ("step_loss", "si_sdr", "fingerprint")
 STRATEGIES = (1, 2, 3, 4)
 
 
-def _check_positive_int(name: str, value: Any, minimum: int = 1) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ParameterError(f"{name}={value!r} is invalid: allowed an integer >= {minimum}")
+#: Allowed range of every numeric field: ``(lowest, highest)``, both included.  The upper
+#: bounds keep a run to something a machine can do (a typo such as ``--sr 1e12`` is refused
+#: before any work instead of allocating terabytes).
+LIMITS: Dict[str, Tuple[float, float]] = {
+    "sr": (1000, 384000),
+    "duration": (1e-3, 3600.0),
+    "n_fft": (16, 65536),
+    "hop_length": (1, 65536),
+    "n_points": (2, 16384),
+    "num_iterations": (1, 100_000),
+    "learning_rate": (1e-9, 10.0),
+    "clip_db": (1e-3, 200.0),
+    "amin": (1e-20, 1e-2),
+    "top_db": (1.0, 400.0),
+}
+#: The most point-iterations (``num_iterations x n_points x n_frames``) one slice of an
+#: iterative strategy (1, 4, or 3 with ``2 * learning_rate > 1``) may cost: about ten
+#: seconds of one core.  Strategy 3 in its closed form (``2 * lr <= 1``) and strategy 2 cost
+#: nothing per iteration.
+MAX_ITERATION_COST = 1e9
 
 
-def _check_positive_float(name: str, value: Any) -> None:
+def _check_int(name: str, value: Any) -> None:
+    lo, hi = LIMITS[name]
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise ParameterError(f"{name}={value!r} is invalid: allowed an integer {int(lo)}..{int(hi)}")
+
+
+def _check_float(name: str, value: Any) -> None:
+    lo, hi = LIMITS[name]
     if (
         isinstance(value, bool)
         or not isinstance(value, (int, float))
         or not math.isfinite(value)
-        or value <= 0
+        or not lo <= value <= hi
     ):
-        raise ParameterError(f"{name}={value!r} is invalid: allowed a finite number > 0")
+        raise ParameterError(f"{name}={value!r} is invalid: allowed a number {lo:g}..{hi:g}")
 
 
 @dataclass(frozen=True)
@@ -84,6 +108,10 @@ class Config:
     greedy_score : {"step_loss", "si_sdr", "fingerprint"}
         What the greedy search ranks candidates by.  Default ``"step_loss"``.
 
+    Every numeric field has a range (:data:`LIMITS`), ``hop_length <= n_fft``, the excerpt
+    holds at least one window, and an iterative strategy's cost per slice is bounded
+    (:data:`MAX_ITERATION_COST`).
+
     Raises
     ------
     ParameterError
@@ -112,27 +140,35 @@ class Config:
     greedy_score: str = "step_loss"
 
     def __post_init__(self) -> None:
-        _check_positive_int("sr", self.sr)
-        _check_positive_int("n_fft", self.n_fft)
-        _check_positive_int("hop_length", self.hop_length)
-        _check_positive_int("n_points", self.n_points, minimum=2)
-        _check_positive_int("num_iterations", self.num_iterations)
-        _check_positive_float("duration", self.duration)
-        _check_positive_float("learning_rate", self.learning_rate)
-        _check_positive_float("clip_db", self.clip_db)
-        _check_positive_float("amin", self.amin)
+        for name in ("sr", "n_fft", "hop_length", "n_points", "num_iterations"):
+            _check_int(name, getattr(self, name))
+        for name in ("duration", "learning_rate", "clip_db", "amin"):
+            _check_float(name, getattr(self, name))
         if self.top_db is not None:
-            _check_positive_float("top_db", self.top_db)
+            _check_float("top_db", self.top_db)
         if self.strategy not in STRATEGIES or isinstance(self.strategy, bool):
             raise ParameterError(f"strategy={self.strategy!r} is invalid: allowed one of 1, 2, 3, 4")
         if self.greedy_score not in GREEDY_SCORES:
             raise ParameterError(
                 f"greedy_score={self.greedy_score!r} is invalid: allowed one of " + ", ".join(GREEDY_SCORES)
             )
+        if self.hop_length > self.n_fft:
+            raise ParameterError(
+                f"hop_length={self.hop_length} is larger than n_fft={self.n_fft}: allowed hop_length <= n_fft "
+                "(windows that do not overlap or leave gaps cannot be inverted)"
+            )
         if self.n_samples < self.n_fft:
             raise ParameterError(
-                f"duration={self.duration!r} s is too short for one window: "
-                f"allowed >= n_fft/sr = {self.n_fft / self.sr:.4f} s"
+                f"duration={self.duration!r} s is too short for one window of n_fft={self.n_fft} at "
+                f"sr={self.sr}: allowed >= n_fft/sr = {self.n_fft / self.sr:.4f} s"
+            )
+        cost = self.iteration_cost
+        if cost > MAX_ITERATION_COST:
+            raise ParameterError(
+                f"num_iterations={self.num_iterations} with strategy {self.strategy} costs {cost:.1e} "
+                f"point-iterations per slice ({self.n_points} points x {self.n_frames} windows): allowed at "
+                f"most {MAX_ITERATION_COST:.0e} (fewer iterations, a shorter excerpt, or strategy 3 with "
+                "learning_rate <= 0.5, whose iterations cost nothing)"
             )
 
     # ------------------------------------------------------------------ derived
@@ -145,6 +181,13 @@ class Config:
     def n_bins(self) -> int:
         """Frequency bins, ``n_fft // 2 + 1``."""
         return self.n_fft // 2 + 1
+
+    @property
+    def iteration_cost(self) -> float:
+        """Point-iterations one slice costs (0 for the closed forms: strategy 2, and 3 with
+        ``2 * learning_rate <= 1``)."""
+        closed = self.strategy == 2 or (self.strategy == 3 and 2 * self.learning_rate <= 1)
+        return 0.0 if closed else float(self.num_iterations) * self.n_points * self.n_frames
 
     @property
     def n_frames(self) -> int:
