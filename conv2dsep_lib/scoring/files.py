@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Dict, Optional
 
+from ..core.config import LIMITS
 from ..core.errors import ParameterError
 from ..core.files import PathLike
 from ..sources.audio import audio_info, load_audio
@@ -97,6 +98,10 @@ def evaluate_files(
         ``scores`` as :func:`separation_metrics` gives them (without a mixture:
         ``si_sdr`` and, with ``bss``, ``sdr``, ``isr``, ``sar``).
     """
+    if sr is not None:
+        lo, hi = LIMITS["sr"]
+        if isinstance(sr, bool) or not isinstance(sr, int) or not lo <= sr <= hi:
+            raise ParameterError(f"sr={sr!r} is invalid: allowed an integer {int(lo)}..{int(hi)} Hz")
     paths = {"estimate": estimate, "reference": reference}
     if mixture is not None:
         paths["mixture"] = mixture

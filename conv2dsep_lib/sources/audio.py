@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Tuple
+from typing import Any, List, Optional, Tuple
 
 import numpy as np
 
@@ -32,6 +32,10 @@ __all__ = [
     "excerpt_bounds",
     "fit_length",
     "load_audio",
+    "read_excerpt",
+    "Excerpt",
+    "audio_warnings",
+    "FILE_RATES",
     "load_pair",
     "read_audio",
     "resample",
@@ -40,19 +44,32 @@ __all__ = [
 ]
 
 
-def audio_info(path: PathLike):
+#: Sample rates a file may declare (a header claiming 1 Hz is broken, not audio).
+FILE_RATES = (1000, 768000)
+
+
+def audio_info(path: PathLike) -> Any:
     """Return ``soundfile.info`` for *path*, or raise :class:`ParameterError`.
 
     Raises
     ------
     ParameterError
-        If the file is missing or not a readable audio file.
+        If the path is missing, a folder, not a regular file (a FIFO, a device such as
+        ``/dev/zero``), not readable audio, empty, or declares a sample rate outside
+        :data:`FILE_RATES`.
     """
     import soundfile as sf
 
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise ParameterError(f"audio file {str(path)!r} does not exist")
+    if path.is_dir():
+        raise ParameterError(f"audio file {str(path)!r} is a folder: allowed an audio file")
+    if not path.is_file():
+        raise ParameterError(
+            f"audio file {str(path)!r} is not a regular file (a FIFO, device or socket): "
+            "allowed an audio file"
+        )
     try:
         info = sf.info(str(path))
     except Exception as exc:  # libsndfile's errors are RuntimeError / LibsndfileError
@@ -62,6 +79,12 @@ def audio_info(path: PathLike):
         ) from None
     if info.frames == 0:
         raise ParameterError(f"audio file {str(path)!r} is empty (0 samples)")
+    lo, hi = FILE_RATES
+    if not lo <= info.samplerate <= hi:
+        raise ParameterError(
+            f"audio file {str(path)!r} declares a sample rate of {info.samplerate} Hz: "
+            f"allowed {lo}..{hi} Hz (is the header broken?)"
+        )
     return info
 
 
@@ -107,6 +130,71 @@ def read_audio(path: PathLike, *, name: Optional[str] = None):
     except Exception as exc:
         raise ParameterError(f"{name} could not be decoded: {str(exc).splitlines()[0]}") from None
     return np.ascontiguousarray(data.T), int(sr)
+
+
+@dataclass(frozen=True)
+class Excerpt:
+    """An excerpt read from a file (see :func:`read_excerpt`).
+
+    Attributes
+    ----------
+    audio : np.ndarray [shape=(n,) or (channels, n)], float32
+    sr : int
+    padding : float
+        Fraction of the excerpt that lies past the end of the file (zeros).
+    warnings : tuple of str
+        What is odd about the audio but does not stop a run (see :func:`audio_warnings`).
+    """
+
+    audio: np.ndarray
+    sr: int
+    padding: float = 0.0
+    warnings: Tuple[str, ...] = ()
+
+
+def read_excerpt(
+    path: PathLike,
+    *,
+    sr: int,
+    offset: float = 0.0,
+    duration: Optional[float] = None,
+    mono: bool = True,
+    pad: bool = False,
+    allow_silence: bool = False,
+) -> Excerpt:
+    """Read an excerpt of an audio file at a given sample rate, with its warnings.
+
+    Parameters are those of :func:`load_audio`.  The warnings are measured on the file's
+    own samples (all channels, native rate) before any downmix or resampling.
+    """
+    import soundfile as sf
+
+    if duration is not None and not (np.isfinite(duration) and duration > 0):
+        raise ParameterError(f"duration={duration!r} is invalid: allowed a number of seconds > 0")
+    info = audio_info(path)
+    name = Path(path).name
+    file_sr = int(info.samplerate)
+    start, stop = excerpt_bounds(
+        info.frames, file_sr, offset=offset, duration=duration, pad=pad, name=repr(name)
+    )
+    try:
+        data, _ = sf.read(
+            str(path), start=start, stop=min(stop, info.frames), dtype="float32", always_2d=True
+        )
+    except Exception as exc:
+        raise ParameterError(f"audio file {name!r} could not be decoded: {exc}") from None
+    raw = data.T  # (channels, n)
+    padding = max(0, stop - info.frames) / max(1, stop - start)
+    y = raw.mean(axis=0) if mono else raw
+    check_signal(y, name=name, allow_silence=True)  # NaN/inf before anything is measured
+    warnings = tuple(audio_warnings(raw, sr=file_sr, name=repr(name), padding=padding))
+    if file_sr != sr:
+        y = resample(y, file_sr, sr)
+    if duration is not None:
+        y = fit_length(y, int(round(duration * sr)))
+    y = np.ascontiguousarray(y, dtype=np.float32)
+    check_signal(y, name=name, allow_silence=allow_silence)
+    return Excerpt(audio=y, sr=sr, padding=padding, warnings=warnings)
 
 
 def load_audio(
@@ -156,33 +244,75 @@ def load_audio(
     >>> y.shape                                            # doctest: +SKIP
     (103635,)
     """
-    import soundfile as sf
+    return read_excerpt(
+        path, sr=sr, offset=offset, duration=duration, mono=mono, pad=pad, allow_silence=allow_silence
+    ).audio
 
-    if duration is not None and not (np.isfinite(duration) and duration > 0):
-        raise ParameterError(f"duration={duration!r} is invalid: allowed a number of seconds > 0")
-    info = audio_info(path)
-    name = Path(path).name
-    file_sr = int(info.samplerate)
-    start, stop = excerpt_bounds(
-        info.frames, file_sr, offset=offset, duration=duration, pad=pad, name=repr(name)
-    )
-    try:
-        data, _ = sf.read(
-            str(path), start=start, stop=min(stop, info.frames), dtype="float32", always_2d=True
+
+#: A signal exceeds full scale above this peak; it looks clipped when this share of its
+#: samples sit within 0.1 % of full scale.
+CLIP_SHARE = 1e-3
+#: A DC offset is worth a warning above this share of the signal's RMS (and 1e-3 absolute).
+DC_SHARE = 0.1
+#: Band-limited: the upper half of the band holds less than this share of the energy
+#: (-80 dB: nothing there -- typically a low-rate recording resampled up).
+EMPTY_BAND = 1e-8
+#: Mostly padding: more than this share of the excerpt lies past the end of the file.
+PADDING_SHARE = 0.5
+
+
+def audio_warnings(y: np.ndarray, *, sr: int, name: str, padding: float = 0.0) -> List[str]:
+    """What is odd about a signal but does not stop a run (one line each).
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(channels, n)] or [shape=(n,)]
+        At its own rate *sr*.
+    sr : int
+    name : str
+        The signal's name in the messages.
+    padding : float
+        The share of the excerpt that is zero padding.
+
+    Returns
+    -------
+    list of str
+        Exceeds full scale / looks clipped, carries a DC offset, is band-limited far
+        below Nyquist, is mostly padding -- each with its measured value.
+    """
+    x = np.atleast_2d(np.asarray(y, dtype=np.float64))
+    out: List[str] = []
+    peak = float(np.max(np.abs(x))) if x.size else 0.0
+    if peak > 1.0:
+        out.append(f"{name} exceeds full scale: peak {20 * np.log10(peak):+.1f} dBFS (allowed <= 0 dBFS)")
+    elif peak >= 0.999:
+        share = float(np.mean(np.abs(x) >= 0.999))
+        if share >= CLIP_SHARE:
+            out.append(f"{name} looks clipped: {100 * share:.2f} % of its samples are at full scale")
+    mean = x.mean(axis=-1)
+    rms = np.sqrt(np.mean(x * x, axis=-1))
+    worst = int(np.argmax(np.abs(mean)))
+    if abs(mean[worst]) > max(1e-3, DC_SHARE * rms[worst]):
+        out.append(
+            f"{name} carries a DC offset of {mean[worst]:+.4f} ({100 * abs(mean[worst]) / rms[worst]:.0f} % "
+            "of its RMS)"
         )
-    except Exception as exc:
-        raise ParameterError(f"audio file {name!r} could not be decoded: {exc}") from None
-    y = data.T  # (channels, n)
-    if mono:
-        y = y.mean(axis=0)
-    if file_sr != sr:
-        check_signal(y, name=name, allow_silence=True)
-        y = resample(y, file_sr, sr)
-    if duration is not None:
-        y = fit_length(y, int(round(duration * sr)))
-    y = np.ascontiguousarray(y, dtype=np.float32)
-    check_signal(y, name=name, allow_silence=allow_silence)
-    return y
+    mono = x.mean(axis=0)
+    power = np.abs(np.fft.rfft((mono - mono.mean()) * np.hanning(len(mono)))) ** 2  # no edge leakage
+    total = float(power.sum())
+    if total > 0 and len(power) > 8:
+        upper = float(power[len(power) // 2 :].sum()) / total
+        if upper < EMPTY_BAND:
+            edge = np.searchsorted(np.cumsum(power) / total, 1 - 1e-6) * (sr / 2) / (len(power) - 1)
+            out.append(
+                f"{name} is band-limited: nothing above {edge / 1000:.1f} kHz (Nyquist {sr / 2000:.1f} kHz; "
+                f"upper half-band {10 * np.log10(max(upper, 1e-30)):.0f} dB) -- a low-rate recording resampled up?"
+            )
+    if padding > PADDING_SHARE:
+        out.append(
+            f"{name} is mostly padding: {100 * padding:.0f} % of the excerpt lies past the end of the file"
+        )
+    return out
 
 
 def excerpt_bounds(
@@ -258,12 +388,18 @@ class AudioPair:
     sr : int
     source : dict
         JSON-able description of where the audio came from.
+    files : tuple of Path
+        The files that were read (an output folder must not replace them).
+    warnings : tuple of str
+        What is odd about the inputs (clipping, DC, band limit, padding): the run goes on.
     """
 
     mixture: np.ndarray
     vocal: np.ndarray
     sr: int
     source: dict
+    files: Tuple[Path, ...] = ()
+    warnings: Tuple[str, ...] = ()
 
     @property
     def instrumental(self) -> np.ndarray:
@@ -322,8 +458,8 @@ def load_pair(
             f"{abs(len_mix - len_voc):.3f} s: allowed at most {max_length_mismatch} s "
             "(trim them to the same span, or run `conv2dsep prepare`)"
         )
-    mixture = load_audio(mixture_path, sr=sr, offset=offset, duration=duration, pad=pad)
-    vocal = load_audio(vocal_path, sr=sr, offset=offset, duration=duration, pad=pad)
+    mixture = read_excerpt(mixture_path, sr=sr, offset=offset, duration=duration, pad=pad)
+    vocal = read_excerpt(vocal_path, sr=sr, offset=offset, duration=duration, pad=pad)
     source = {
         "mixture": str(mixture_path),
         "vocal": str(vocal_path),
@@ -332,7 +468,14 @@ def load_pair(
         "native_sr": {"mixture": int(infos["mixture"].samplerate), "vocal": int(infos["vocal"].samplerate)},
         "native_channels": {"mixture": int(infos["mixture"].channels), "vocal": int(infos["vocal"].channels)},
     }
-    return AudioPair(mixture=mixture, vocal=vocal, sr=sr, source=source)
+    return AudioPair(
+        mixture=mixture.audio,
+        vocal=vocal.audio,
+        sr=sr,
+        source=source,
+        files=(Path(mixture_path), Path(vocal_path)),
+        warnings=mixture.warnings + vocal.warnings,
+    )
 
 
 def strip_peak_chunk(data: bytes) -> bytes:

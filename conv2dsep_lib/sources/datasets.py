@@ -11,9 +11,9 @@ from __future__ import annotations
 import glob as _glob
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Dict, Iterator, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -21,9 +21,9 @@ from ..core.checks import check_signal
 from ..core.config import Config
 from ..core.errors import ParameterError
 from ..core.files import PathLike
-from .audio import AudioPair, excerpt_bounds, fit_length, load_pair, resample
+from .audio import AudioPair, audio_warnings, excerpt_bounds, fit_length, load_pair, resample
 from .layout import INSTRUMENTAL_NAME, MANIFEST_NAME, MIXTURE_NAME, VOCAL_NAME
-from .musdb18 import MusdbTrack, list_musdb_tracks, read_musdb_track, require_ffmpeg
+from .musdb18 import MusdbTrack, incomplete_musdb_tracks, list_musdb_tracks, read_musdb_track, require_ffmpeg
 from .prepare import read_source
 
 __all__ = ["Stems", "TrackInfo", "Dataset", "open_dataset", "open_musdb"]
@@ -90,9 +90,16 @@ class Dataset:
     """
 
     def __init__(
-        self, entries: Sequence[TrackInfo], *, kind: str, root: str, config: Optional[Config] = None
+        self,
+        entries: Sequence[TrackInfo],
+        *,
+        kind: str,
+        root: str,
+        config: Optional[Config] = None,
+        incomplete: Optional[Mapping[str, str]] = None,
     ):
         self._entries = {e.name: e for e in sorted(entries, key=lambda e: e.name)}
+        self._incomplete = dict(incomplete or {})  # folders that are not tracks: name -> why
         self.kind = kind
         self.root = root
         self.config = config or Config()
@@ -115,6 +122,8 @@ class Dataset:
 
     def track(self, name: str) -> TrackInfo:
         """The track called *name* (a :class:`ParameterError` lists a few allowed names)."""
+        if name in self._incomplete:
+            raise ParameterError(f"track {name!r}: {self._incomplete[name]}")
         if name not in self._entries:
             names = list(self._entries)
             shown = ", ".join(repr(n) for n in names[:5]) + (", ..." if len(names) > 5 else "")
@@ -165,12 +174,18 @@ class Dataset:
             pair = load_pair(
                 e.files["mixture"], e.files["vocal"], sr=cfg.sr, duration=cfg.duration, offset=offset, pad=pad
             )
-            return AudioPair(
-                mixture=pair.mixture, vocal=pair.vocal, sr=pair.sr, source={**pair.source, **extra}
-            )
+            return replace(pair, source={**pair.source, **extra})
         full = self._read_full(e)
         out = {}
+        warnings: List[str] = []
         for role, (y, file_sr) in full.items():
+            start, stop = excerpt_bounds(
+                y.shape[-1], file_sr, offset=offset, duration=cfg.duration, pad=pad, name=f"track {name!r}"
+            )
+            padding = max(0, stop - y.shape[-1]) / max(1, stop - start)
+            warnings += audio_warnings(
+                y[:, start:stop], sr=file_sr, name=f"track {name!r} {role}", padding=padding
+            )
             y = resample(y.mean(axis=0), file_sr, cfg.sr)
             start, stop = excerpt_bounds(
                 y.size, cfg.sr, offset=offset, duration=cfg.duration, pad=pad, name=f"track {name!r}"
@@ -184,6 +199,8 @@ class Dataset:
             vocal=out["vocal"],
             sr=cfg.sr,
             source={**extra, "offset": float(offset), "duration": float(cfg.duration)},
+            files=(e.files["mixture"],),
+            warnings=tuple(warnings),
         )
 
     def load_stems(self, name: str, *, mono: bool = False) -> Stems:
@@ -253,7 +270,13 @@ def open_musdb(root: PathLike, *, subset: str = "test", config: Optional[Config]
     if kind == "musdb18-stem":
         require_ffmpeg()
     entries = [TrackInfo(t.name, kind, t.files, t) for t in tracks]
-    return Dataset(entries, kind=kind, root=str(root), config=config)
+    return Dataset(
+        entries,
+        kind=kind,
+        root=str(root),
+        config=config,
+        incomplete=incomplete_musdb_tracks(root, subset=subset),
+    )
 
 
 def open_dataset(path: PathLike, *, config: Optional[Config] = None, subset: str = "test") -> Dataset:

@@ -27,7 +27,7 @@ from .datasets import open_musdb
 from .demo_set import build_demo_set, demo_song_dir
 from .layout import DEFAULT_DATA_DIR, DEFAULT_DEMO_ROOT, MIXTURE_NAME, VOCAL_NAME
 
-__all__ = ["resolve_pair_paths", "load_input"]
+__all__ = ["resolve_pair_paths", "input_files", "load_input"]
 
 
 def resolve_pair_paths(
@@ -78,6 +78,21 @@ def resolve_pair_paths(
                 f"the demo song could not be prepared in {str(d)!r}: {reasons} (run `conv2dsep prepare --demo --force`)"
             )
     return d / MIXTURE_NAME, d / VOCAL_NAME
+
+
+def input_files(
+    *,
+    data_dir: Optional[PathLike] = None,
+    mixture: Optional[PathLike] = None,
+    vocal: Optional[PathLike] = None,
+    musdb: Optional[PathLike] = None,
+    track: Optional[str] = None,
+) -> Tuple[Path, ...]:
+    """The files (or, for MUSDB18, the root) that :func:`load_input` will read -- known
+    before anything is loaded, so a run can refuse to replace its own input."""
+    if musdb is not None:
+        return (Path(musdb),)
+    return resolve_pair_paths(data_dir=data_dir, mixture=mixture, vocal=vocal)
 
 
 def load_input(

@@ -44,6 +44,7 @@ __all__ = [
     "musdb_layout",
     "list_musdb_tracks",
     "find_musdb_track",
+    "incomplete_musdb_tracks",
     "read_musdb_track",
     "require_ffmpeg",
 ]
@@ -166,6 +167,29 @@ def list_musdb_tracks(root: PathLike, *, subset: str = "test") -> List[MusdbTrac
     return tracks
 
 
+def incomplete_musdb_tracks(root: PathLike, *, subset: str = "test") -> Dict[str, str]:
+    """HQ track folders that lack a file the workbook reads: name -> what is missing.
+
+    They are not tracks (:func:`list_musdb_tracks` leaves them out), but a user who
+    names one, or prepares a whole subset, is told why it is not used.
+    """
+    root = Path(root)
+    folder = root / subset
+    out: Dict[str, str] = {}
+    if musdb_layout(root, subset=subset) != "wav":
+        return out
+    for p in sorted(folder.iterdir()):
+        if p.name.startswith(".") or not p.is_dir():
+            continue
+        missing = [f for f in HQ_FILES.values() if not (p / f).is_file()]
+        if missing:
+            out[p.name] = (
+                f"the track folder {str(p)!r} has no {' and no '.join(missing)}: allowed a folder "
+                f"holding {' and '.join(HQ_FILES.values())}"
+            )
+    return out
+
+
 def _unknown_track(name: str, names: List[str], where: str) -> ParameterError:
     shown = ", ".join(repr(n) for n in names[:5]) + (", ..." if len(names) > 5 else "")
     return ParameterError(
@@ -179,6 +203,9 @@ def find_musdb_track(root: PathLike, name: str, *, subset: str = "test") -> Musd
     for t in tracks:
         if t.name == name:
             return t
+    incomplete = incomplete_musdb_tracks(root, subset=subset)
+    if name in incomplete:
+        raise ParameterError(f"track {name!r}: {incomplete[name]}")
     raise _unknown_track(name, [t.name for t in tracks], f"MUSDB18 {subset}/ of {str(root)!r}")
 
 

@@ -53,10 +53,16 @@ import numpy as np
 from ..core.checks import check_offset, check_signal
 from ..core.config import Config
 from ..core.errors import ParameterError
-from ..core.files import PathLike, atomic_write_bytes, json_text
+from ..core.files import PathLike, atomic_write_bytes, is_inside, json_text
 from .audio import encode_audio, read_audio
 from .layout import DEFAULT_DEST, DEFAULT_MUSDB_DEST, DEFAULT_SOURCE, MANIFEST_NAME, OUTPUT_NAMES, find_pairs
-from .musdb18 import find_musdb_track, list_musdb_tracks, read_musdb_track, require_ffmpeg
+from .musdb18 import (
+    find_musdb_track,
+    incomplete_musdb_tracks,
+    list_musdb_tracks,
+    read_musdb_track,
+    require_ffmpeg,
+)
 from .standardise import MAX_LAG_MS, Offset, standardise_pair
 
 __all__ = [
@@ -192,11 +198,6 @@ def _relpath(path: Path, folder: Path) -> str:
         return Path(path).resolve().as_posix()
 
 
-def _inside(path: Path, folder: Path) -> bool:
-    path, folder = Path(path).resolve(), Path(folder).resolve()
-    return path == folder or folder in path.parents
-
-
 Reader = Callable[[], Tuple[np.ndarray, int, np.ndarray, int]]
 
 
@@ -215,7 +216,7 @@ def _prepare_one(
 ) -> PairReport:
     """Read, standardise and commit one pair; raises ParameterError on a problem."""
     for p in protect:
-        if _inside(folder, p):
+        if is_inside(folder, p):
             raise ParameterError(
                 f"output folder {str(folder)!r} is inside the source folder {str(p)!r}: "
                 "allowed a destination outside it (sources are never modified)"
@@ -414,7 +415,7 @@ def prepare(
     offset = check_offset(offset, allow_auto=True)
     src, dest = Path(source), Path(dest)
     pairs, problems, ignored = find_pairs(src)
-    if _inside(dest, src):
+    if is_inside(dest, src):
         raise ParameterError(
             f"destination {str(dest)!r} is inside the source folder {str(src)!r}: "
             "allowed a folder outside it (sources are never modified)"
@@ -482,7 +483,7 @@ def prepare_musdb(
         if tracks
         else list_musdb_tracks(root, subset=subset)
     )
-    if _inside(dest, Path(root)):
+    if is_inside(dest, Path(root)):
         raise ParameterError(
             f"destination {str(dest)!r} is inside the MUSDB18 root {str(root)!r}: "
             "allowed a folder outside it (sources are never modified)"
@@ -522,4 +523,9 @@ def prepare_musdb(
         force=force,
         protect=[Path(root)],
     )
-    return PrepareResult(dest=dest, pairs=tuple(reports))
+    if not tracks:  # folders that are not complete tracks are named, not passed over
+        reports += [
+            PairReport(name=name, status="skipped", reason=reason)
+            for name, reason in incomplete_musdb_tracks(root, subset=subset).items()
+        ]
+    return PrepareResult(dest=dest, pairs=tuple(sorted(reports, key=lambda r: r.name)))
