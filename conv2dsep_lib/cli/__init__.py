@@ -95,12 +95,19 @@ def cmd_experiment(args: argparse.Namespace) -> int:
     """``progressive`` and ``best``."""
     from ..results.record import read_record
     from ..run.experiment import run_experiment
-    from ..run.outputs import write_outputs
+    from ..run.outputs import check_outputs, write_outputs
+    from ..sources.inputs import input_files
 
     config = config_from_args(args)
     n_slices = check_n_slices(args.slices)
-    out = check_out(args.out)
+    out = Path(args.out)
+    inputs = input_files(
+        data_dir=args.data_dir, mixture=args.mixture, vocal=args.vocal, musdb=args.musdb, track=args.track
+    )
+    check_outputs(out, n_slices=n_slices, inputs=inputs)  # before any work
     pair = load_input_from_args(args, config)
+    for warning in pair.warnings:
+        print(f"{PROG}: warning: {warning}", file=sys.stderr)
     greedy = args.command == "best"
     exp = run_experiment(
         pair,
@@ -146,10 +153,12 @@ def cmd_prepare(args: argparse.Namespace) -> int:
                 f"--demo was given with {', '.join(given + ['--align'] * args.align)}: "
                 "allowed --demo alone (with --force, --sr, --duration); it writes data/demo/"
             )
+        check_out(layout.DEFAULT_DEMO_ROOT, name="the demo folder")
         result = demo_set.build_demo_set(layout.DEFAULT_DEMO_ROOT, config=config, force=args.force)
     elif args.musdb is not None:
         if args.source is not None:
             raise ParameterError("--source and --musdb were both given: allowed one of them")
+        check_out(args.dest if args.dest is not None else layout.DEFAULT_MUSDB_DEST, name="--dest")
         result = prepare_musdb(
             args.musdb,
             args.dest,
@@ -163,6 +172,7 @@ def cmd_prepare(args: argparse.Namespace) -> int:
     else:
         if args.track is not None:
             raise ParameterError("--track was given without --musdb ROOT: allowed only with --musdb")
+        check_out(layout.DEFAULT_DEST if args.dest is None else args.dest, name="--dest")
         result = prepare_folder(
             layout.DEFAULT_SOURCE if args.source is None else args.source,
             layout.DEFAULT_DEST if args.dest is None else args.dest,
@@ -183,11 +193,17 @@ def cmd_prepare(args: argparse.Namespace) -> int:
                 f"{r.status:<11} {r.name} -> {r.folder}  (excerpt {ex['offset']:g} s + {ex['duration']:g} s, "
                 f"lag {lag['measured_ms']:+.2f} ms{', aligned' if lag['aligned'] else ''})"
             )
+    for name in result.ignored:
+        print(
+            f"{PROG}: warning: ignored {name!r}: not <name>_100-full.<ext> or <name>_100-stem.<ext>",
+            file=sys.stderr,
+        )
     if not args.quiet:
         counts = {
             s: sum(r.status == s for r in result.pairs)
             for s in ("written", "overwritten", "unchanged", "skipped")
         }
+        counts["ignored"] = len(result.ignored)
         print(", ".join(f"{n} {s}" for s, n in counts.items()) + f" -> {result.dest}")
     return result.exit_code
 
@@ -197,8 +213,20 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from ..core.files import write_json
     from ..scoring.files import evaluate_files, format_table
 
-    if args.json is not None and args.json.exists() and args.json.is_dir():
-        raise ParameterError(f"--json {str(args.json)!r} is a folder: allowed a file path")
+    if args.json is not None:
+        if args.json.is_dir():
+            raise ParameterError(f"--json {str(args.json)!r} is a folder: allowed a file path")
+        for flag, path in (
+            ("--estimate", args.estimate),
+            ("--reference", args.reference),
+            ("--mixture", args.mixture),
+        ):
+            if path is not None and Path(path).resolve() == args.json.resolve():
+                raise ParameterError(
+                    f"--json {str(args.json)!r} is the {flag} file: allowed a new file "
+                    "(an input is never overwritten)"
+                )
+        check_out(args.json.parent, name="--json's folder")
     result = evaluate_files(
         args.estimate, args.reference, args.mixture, sr=args.sr, mono=args.mono, bss=not args.no_bss
     )
@@ -342,6 +370,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             plots=not args.no_plots,
             progress=not args.quiet,
             arguments=arguments,
+            yes=args.yes,
         )
     except SweepInterrupted as exc:
         r = exc.result
@@ -387,7 +416,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     """Entry point: returns the exit code (0 ok, 2 user error, 1 failure)."""
     try:
         parser = build_parser()
-        args = parser.parse_args(argv)
+        args, extras = parser.parse_known_args(argv)
+        if extras:
+            where = f"{args.command}: " if getattr(args, "command", None) else ""
+            help_ = f"{PROG} {args.command}" if where else PROG
+            raise ParameterError(f"{where}unrecognized arguments: {' '.join(extras)} (see '{help_} --help')")
         if getattr(args, "func", None) is None:
             parser.print_help(sys.stderr)
             return 2

@@ -11,13 +11,17 @@ import argparse
 from pathlib import Path
 
 from ..core.checks import check_offset
-from ..core.config import GREEDY_SCORES, MAX_SLICES, Config
+from ..core.config import GREEDY_SCORES, LIMITS, MAX_SLICES, Config
 from ..core.errors import ParameterError
+from ..core.files import check_writable_folder
 from ..sources.layout import MIXTURE_NAME, VOCAL_NAME
 
 __all__ = [
     "PROG",
     "ArgumentParser",
+    "integer",
+    "positive_integer",
+    "number",
     "CONFIG_FLAGS",
     "add_config_arguments",
     "config_from_args",
@@ -34,24 +38,57 @@ PROG = "conv2dsep"
 
 
 class ArgumentParser(argparse.ArgumentParser):
-    """argparse with one-line errors and exit code 2."""
+    """argparse with one-line errors (:class:`ParameterError`, exit code 2).
+
+    The message names the subcommand once (``main`` prints the program name):
+    ``conv2dsep: error: best: argument --slices: invalid value 'x': allowed an integer``.
+    """
 
     def error(self, message: str):  # noqa: D401
-        raise ParameterError(f"{self.prog}: {message}")
+        command = self.prog.split(" ", 1)[1] if " " in self.prog else ""
+        hint = f" (see '{self.prog} --help')" if message.startswith(("unrecognized", "the following")) else ""
+        raise ParameterError(f"{command}: {message}{hint}" if command else f"{message}{hint}")
+
+
+def integer(text: str) -> int:
+    """argparse type: an integer, with what is allowed in the message."""
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid value {text!r}: allowed an integer") from None
+
+
+def positive_integer(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    value = integer(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"invalid value {text!r}: allowed an integer >= 1")
+    return value
+
+
+def number(text: str) -> float:
+    """argparse type: a finite number, with what is allowed in the message."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if value != value or value in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"invalid value {text!r}: allowed a finite number")
+    return value
 
 
 #: config field -> (flag, type, help)
 CONFIG_FLAGS = (
-    ("sr", "--sr", int, "sample rate in Hz"),
-    ("duration", "--duration", float, "excerpt length in seconds"),
-    ("n_fft", "--n-fft", int, "FFT size"),
-    ("hop_length", "--hop-length", int, "STFT hop in samples"),
-    ("n_points", "--n-points", int, "fingerprint points per window"),
-    ("num_iterations", "--iterations", int, "gradient steps per slice"),
-    ("learning_rate", "--learning-rate", float, "EQ step size"),
-    ("clip_db", "--clip-db", float, "EQ clip in dB"),
-    ("amin", "--amin", float, "amplitude floor of the dB conversion"),
-    ("strategy", "--strategy", int, "gain strategy 1..4 (3 = the seed's dB descent)"),
+    ("sr", "--sr", integer, "sample rate in Hz"),
+    ("duration", "--duration", number, "excerpt length in seconds"),
+    ("n_fft", "--n-fft", integer, "FFT size"),
+    ("hop_length", "--hop-length", integer, "STFT hop in samples (<= n_fft)"),
+    ("n_points", "--n-points", integer, "fingerprint points per window"),
+    ("num_iterations", "--iterations", integer, "gradient steps per slice"),
+    ("learning_rate", "--learning-rate", number, "EQ step size"),
+    ("clip_db", "--clip-db", number, "EQ clip in dB"),
+    ("amin", "--amin", number, "amplitude floor of the dB conversion"),
+    ("strategy", "--strategy", integer, "gain strategy 1..4 (3 = the seed's dB descent)"),
     (
         "greedy_score",
         "--greedy-score",
@@ -66,13 +103,15 @@ def add_config_arguments(parser: argparse.ArgumentParser) -> None:
     defaults = Config()
     group = parser.add_argument_group("method settings (defaults = the seed's CONFIG)")
     for field, flag, typ, help_ in CONFIG_FLAGS:
+        lo, hi = LIMITS.get(field, (None, None))
+        limits = f"; {lo:g}..{hi:g}" if lo is not None else ""
         group.add_argument(
             flag,
             dest=f"cfg_{field}",
             type=typ,
             default=None,
-            metavar=typ.__name__.upper(),
-            help=f"{help_} (default {getattr(defaults, field)})",
+            metavar={integer: "INT", number: "NUMBER"}.get(typ, "TEXT"),
+            help=f"{help_} (default {getattr(defaults, field)}{limits})",
         )
 
 
@@ -94,7 +133,10 @@ def add_input_arguments(parser: argparse.ArgumentParser, *, pad: bool = True, de
     group.add_argument("--mixture", type=Path, help="mixture audio file (with --vocal)")
     group.add_argument("--vocal", type=Path, help="isolated vocal audio file (with --mixture)")
     group.add_argument(
-        "--offset", type=float, default=0.0 if defaults else None, help="excerpt start in seconds (default 0)"
+        "--offset",
+        type=number,
+        default=0.0 if defaults else None,
+        help="excerpt start in seconds (default 0)",
     )
     if pad:
         group.add_argument("--pad", action="store_true", help="zero-pad a clip shorter than the excerpt")
@@ -113,11 +155,9 @@ def add_input_arguments(parser: argparse.ArgumentParser, *, pad: bool = True, de
     )
 
 
-def check_out(out: Path) -> Path:
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise ParameterError(f"--out {str(out)!r} exists and is not a folder")
-    return out
+def check_out(out: Path, *, name: str = "--out") -> Path:
+    """Before any work: the output folder can be created and written."""
+    return check_writable_folder(out, name=name)
 
 
 def _offset_value(text: str):
@@ -131,7 +171,7 @@ def _offset_value(text: str):
 def add_experiment_parser(sub, name: str, help_: str) -> argparse.ArgumentParser:
     p = sub.add_parser(name, help=help_, description=help_ + " ORACLE: uses the true vocal.")
     p.add_argument(
-        "--slices", type=int, default=8, metavar=f"1..{MAX_SLICES}", help="number of slices N (default 8)"
+        "--slices", type=integer, default=8, metavar=f"1..{MAX_SLICES}", help="number of slices N (default 8)"
     )
     add_input_arguments(p)
     p.add_argument(
@@ -207,7 +247,7 @@ def add_prepare_parser(sub) -> argparse.ArgumentParser:
     group.add_argument(
         "--sr",
         dest="cfg_sr",
-        type=int,
+        type=integer,
         default=None,
         metavar="INT",
         help=f"sample rate of the written files (default {defaults.sr})",
@@ -215,9 +255,9 @@ def add_prepare_parser(sub) -> argparse.ArgumentParser:
     group.add_argument(
         "--duration",
         dest="cfg_duration",
-        type=float,
+        type=number,
         default=None,
-        metavar="FLOAT",
+        metavar="NUMBER",
         help=f"excerpt length in seconds (default {defaults.duration})",
     )
     return p
@@ -229,7 +269,7 @@ def add_evaluate_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--estimate", type=Path, required=True, help="the separated vocal to score")
     p.add_argument("--reference", type=Path, required=True, help="the true isolated vocal")
     p.add_argument("--mixture", type=Path, help="the mixture (adds SI-SDRi, SIR and accompaniment metrics)")
-    p.add_argument("--sr", type=int, help="evaluation rate (default: the reference's)")
+    p.add_argument("--sr", type=integer, help="evaluation rate in Hz (default: the reference's)")
     p.add_argument("--mono", action="store_true", help="downmix all files to mono")
     p.add_argument("--no-bss", action="store_true", help="SI-SDR only (skip BSS Eval v4)")
     p.add_argument("--json", type=Path, help="also write the result as JSON here")
@@ -277,7 +317,13 @@ def add_notebooks_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--name", help="run name for the default OUT")
     p.add_argument("--notebooks-dir", type=Path, default=None, help="default: the project's notebooks/")
     p.add_argument("--kernel", default="python3", help="Jupyter kernel (default python3 = this interpreter)")
-    p.add_argument("--timeout", type=float, default=None, help="seconds allowed per cell (default none)")
+    p.add_argument(
+        "--timeout",
+        type=positive_integer,
+        default=None,
+        metavar="SECONDS",
+        help="whole seconds allowed per cell (default: no limit)",
+    )
     p.add_argument("--log-output", action="store_true", help="stream the cells' output")
     p.add_argument("--quiet", action="store_true", help="print only failures")
     return p
@@ -329,10 +375,15 @@ def add_sweep_parser(sub) -> argparse.ArgumentParser:
     )
     s.add_argument("--no-bss", action="store_true", help="skip BSS Eval v4 (SI-SDR only; much faster)")
     s.add_argument("--no-baselines", action="store_true", help="skip the baseline runs")
+    s.add_argument(
+        "--yes",
+        action="store_true",
+        help="run a sweep of more than 1000 runs (without it a large grid is refused, naming its size)",
+    )
     e = p.add_argument_group("execution")
     e.add_argument(
         "--workers",
-        type=int,
+        type=positive_integer,
         default=None,
         metavar="N",
         help="local worker processes, one BLAS thread each (default: all cores); 1 runs in this "

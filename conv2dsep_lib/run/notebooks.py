@@ -43,10 +43,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
 
+from ..core.checks import check_offset
+from ..core.config import Config, check_n_slices
 from ..core.errors import ErrorRecord, ParameterError
 from ..core.files import PathLike, write_json
 from ..core.paths import project_root
 from ..core.provenance import git_output
+from ..method.views import get_view
 
 __all__ = [
     "NOTEBOOK_PATTERN",
@@ -97,6 +100,11 @@ def list_notebooks(
     if not only:
         return found
     wanted = [w.strip() for item in only for w in str(item).split(",") if w.strip()]
+    if not wanted:
+        raise ParameterError(
+            f"--only {','.join(map(str, only))!r} names no notebook: allowed "
+            + ", ".join(p.stem for p in found)
+        )
     chosen = set()
     for w in wanted:
         stem = w[:-6] if w.endswith(".ipynb") else w
@@ -178,6 +186,35 @@ _TYPE_CHECKS: Dict[str, Callable[[Any], bool]] = {
     "bool": lambda v: isinstance(v, bool),
     "str": lambda v: isinstance(v, str),
 }
+
+
+#: Notebook parameters that are config fields (notebook name -> field).
+CONFIG_PARAMETERS = {
+    "iterations": "num_iterations",
+    "learning_rate": "learning_rate",
+    "clip_db": "clip_db",
+    "strategy": "strategy",
+    "greedy_score": "greedy_score",
+}
+
+
+def check_parameter_values(parameters: Mapping[str, Any]) -> None:
+    """Refuse values the notebooks could not use, before any notebook runs: the slice
+    count, the config fields, the offset, the view and the window are checked as the
+    library checks them (``-p n_slices 100`` fails here, not inside a cell)."""
+    if "n_slices" in parameters:
+        check_n_slices(parameters["n_slices"])
+    fields = {field: parameters[name] for name, field in CONFIG_PARAMETERS.items() if name in parameters}
+    if fields:
+        Config().replace(**fields)
+    if "offset" in parameters:
+        check_offset(parameters["offset"])
+    if "view" in parameters:
+        get_view(parameters["view"])
+    for name in ("window",):
+        value = parameters.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+            raise ParameterError(f"{name}={value!r} is invalid: allowed an integer >= 0")
 
 
 def _split_parameters(
@@ -407,6 +444,9 @@ def run_notebooks(
             parameters[name] = str(Path(value).resolve())
     parameters["out_dir"] = str(out_dir)
     shares = _split_parameters(parameters, declared)
+    check_parameter_values(parameters)
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int) or timeout < 1):
+        raise ParameterError(f"timeout={timeout!r} is invalid: allowed whole seconds >= 1")
     kernel = kernel_info(kernel_name)
 
     # ipykernel 7 warns on every start that its local TCP sockets are unencrypted; keep

@@ -17,23 +17,50 @@ only when complete (:func:`conv2dsep_lib.core.files.staging_folder`).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Dict, Mapping, Optional, Sequence
 
 import numpy as np
 
-from ..core.files import PathLike, staging_folder, write_json
+from ..core.errors import ParameterError
+from ..core.files import PathLike, check_writable_folder, is_inside, staging_folder, write_json
 from ..method.transforms import stft
 from ..results.record import RunRecord
 from ..sources.audio import write_wav
 from ..viz.experiment import save_experiment_figures
 from .experiment import Experiment, build_record
 
-__all__ = ["output_dir_name", "audio_layout", "estimate_magnitude", "write_outputs"]
+__all__ = ["output_dir_name", "audio_layout", "estimate_magnitude", "check_outputs", "write_outputs"]
 
 
 def output_dir_name(n_slices: int) -> str:
     """The seed's folder name, ``output_progressive_{N}slices``."""
     return f"output_progressive_{n_slices}slices"
+
+
+def check_outputs(out_root: PathLike, *, n_slices: int, inputs: Sequence[PathLike] = ()) -> Path:
+    """Before any work: *out_root* can be written, and no input lies inside the folder the run
+    will replace (``out_root/output_progressive_{N}slices``).
+
+    Returns
+    -------
+    Path
+        That folder.
+
+    Raises
+    ------
+    ParameterError
+        An unwritable *out_root*, or an input inside the folder (e.g. scoring a previous
+        run's ``extracted_vocal.wav`` into the same ``--out``).
+    """
+    check_writable_folder(out_root, name="--out")
+    final = Path(out_root) / output_dir_name(n_slices)
+    for path in inputs:
+        if is_inside(path, final):
+            raise ParameterError(
+                f"the input {str(path)!r} is inside {str(final)!r}, the folder this run replaces: allowed "
+                "inputs outside it (copy the file elsewhere first, or give another --out)"
+            )
+    return final
 
 
 def audio_layout(exp: Experiment) -> Dict[str, str]:
@@ -80,7 +107,7 @@ def write_outputs(
     Path
         The output folder.
     """
-    final = Path(out_root) / output_dir_name(exp.n_slices)
+    final = check_outputs(out_root, n_slices=exp.n_slices, inputs=exp.pair.files)
     with staging_folder(final) as tmp:
         sr = exp.config.sr
         paths = audio_layout(exp)

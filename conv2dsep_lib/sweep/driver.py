@@ -40,7 +40,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 import pandas as pd
 
 from ..core.errors import ParameterError
-from ..core.files import PathLike, write_json
+from ..core.files import PathLike, exclusive_lock, write_json
 from ..results.tables import HEAD, TAIL, typed, write_table
 from .executors import dask_client, iter_dask, iter_local
 from .plan import SweepPlan, Task, plan_sweep
@@ -49,6 +49,8 @@ from .tasks import FAILED_NAME, TaskOutcome, finished_outcome
 
 __all__ = ["REFRESH_SECONDS", "SweepResult", "SweepInterrupted", "run_sweep", "assemble_table"]
 
+#: The lock a running sweep holds in its folder (one sweep per folder at a time).
+LOCK_NAME = ".sweep.lock"
 #: ``sweep.csv`` is rewritten at most this often while runs finish (seconds).
 REFRESH_SECONDS = 2.0
 
@@ -147,6 +149,7 @@ def run_sweep(
     plots: bool = True,
     progress: bool = True,
     arguments: Optional[Mapping[str, Any]] = None,
+    yes: bool = False,
 ) -> SweepResult:
     """Run the experiment for every track x setting and aggregate the results.
 
@@ -192,6 +195,8 @@ def run_sweep(
         tqdm bar on stderr: done / failed / cached / remaining.
     arguments : dict, optional
         The command line, recorded in ``sweep.json``.
+    yes : bool
+        Allow more than :data:`~conv2dsep_lib.sweep.plan.MAX_RUNS` runs.
 
     Returns
     -------
@@ -200,7 +205,8 @@ def run_sweep(
     Raises
     ------
     ParameterError
-        Before anything runs: bad grid, tracks, options.
+        Before anything runs: bad grid, tracks, options, an unwritable *out*, a grid of
+        more than ``MAX_RUNS`` runs without *yes*, or another sweep running in *out*.
     SweepInterrupted
         Ctrl-C; the table of the finished runs is written first.
     """
@@ -237,6 +243,7 @@ def run_sweep(
         baselines=baselines,
         keep_audio=keep_audio,
         notebooks=notebooks,
+        yes=yes,
     )
     outcomes: Dict[str, TaskOutcome] = {}
     to_run: List[Task] = []
@@ -247,6 +254,7 @@ def run_sweep(
         else:
             to_run.append(t)
     with ExitStack() as stack:
+        stack.enter_context(exclusive_lock(plan.out / LOCK_NAME, what=f"the sweep folder {str(plan.out)!r}"))
         client_ = None
         if to_run and backends:
             client_ = stack.enter_context(

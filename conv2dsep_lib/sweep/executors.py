@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
+import time
 from contextlib import contextmanager
 from typing import Any, Dict, Iterator, List, Optional
 
@@ -68,9 +70,23 @@ def _on_sigterm(signum, frame):  # pragma: no cover - runs in pool workers
     os._exit(0)
 
 
-def _init_worker() -> None:  # pragma: no cover - runs in pool workers
-    """Pool worker set-up: one BLAS thread; Ctrl-C is the driver's business."""
+#: A pool worker checks this often (s) whether its driver is still alive.
+PARENT_CHECK_SECONDS = 0.5
+
+
+def _exit_with_parent(parent: int) -> None:  # pragma: no cover - runs in pool workers
+    """Watchdog thread of a pool worker: exit when the driver is gone (e.g. SIGKILLed),
+    instead of waiting forever for work that will never come.  What the run was writing
+    is atomic; its temporaries are pid-tagged and removed by the next run."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(1)
+
+
+def _init_worker(parent: int) -> None:  # pragma: no cover - runs in pool workers
+    """Pool worker set-up: exit with the driver; one BLAS thread; Ctrl-C is the driver's business."""
     global _THREAD_LIMITS
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True, name="parent-watchdog").start()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _on_sigterm)
     try:
@@ -115,7 +131,12 @@ def iter_local(tasks: List[Task], workers: int) -> Iterator[TaskOutcome]:
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     ctx = multiprocessing.get_context("spawn")
-    ex = ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=ctx, initializer=_init_worker)
+    ex = ProcessPoolExecutor(
+        max_workers=min(workers, len(tasks)),
+        mp_context=ctx,
+        initializer=_init_worker,
+        initargs=(os.getpid(),),
+    )
     futures: Dict[Any, Task] = {}
     try:
         with _single_thread_env():

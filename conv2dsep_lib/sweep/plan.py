@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from ..core.config import Config
 from ..core.errors import ParameterError
-from ..core.files import PathLike
+from ..core.files import PathLike, check_writable_folder
 from ..core.provenance import __version__, numeric_code_hash
 from ..sources.datasets import Dataset, open_dataset, open_musdb
 from .grid import (
@@ -43,6 +44,7 @@ __all__ = [
     "RUNS_DIR",
     "BASELINE_FIELDS",
     "KEY_FORMAT",
+    "MAX_RUNS",
     "SourceSpec",
     "TrackSpec",
     "Task",
@@ -57,6 +59,8 @@ __all__ = [
 RUNS_DIR = "runs"
 #: Config fields the baselines depend on (with the track and the offset).
 BASELINE_FIELDS = ("sr", "duration", "n_fft", "hop_length")
+#: A sweep of more runs than this needs ``yes=True`` (``--yes``).
+MAX_RUNS = 1000
 #: Format tag inside every cache key (bump when the key's meaning changes).
 KEY_FORMAT = "conv2dsep-sweep/2"
 
@@ -232,6 +236,7 @@ def plan_sweep(
     baselines: bool = True,
     keep_audio: bool = False,
     notebooks: bool = False,
+    yes: bool = False,
 ) -> SweepPlan:
     """Validate everything and list the sweep's tasks (nothing is run or written).
 
@@ -256,16 +261,20 @@ def plan_sweep(
     else:
         grid_dict = read_grid(grid)
     fixed = canonical_fixed(fixed)
-    settings = expand_grid(grid_dict, fixed=fixed, notebooks=notebooks)
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise ParameterError(f"--out {str(out)!r} exists and is not a folder")
-    out = out.resolve()
+    out = check_writable_folder(out, name="--out").resolve()
     path = musdb if musdb is not None else tracks
     source = SourceSpec(
         path=os.path.abspath(os.path.expanduser(str(path))), musdb=musdb is not None, subset=subset
     )
     specs = _track_specs(source, names)
+    n_settings = math.prod(len(v) for v in grid_dict.values())
+    n_runs = n_settings * len(specs)
+    if n_runs > MAX_RUNS and not yes:  # counted before the grid is expanded: that alone takes long
+        raise ParameterError(
+            f"the grid gives {n_settings} settings x {len(specs)} tracks = {n_runs} runs: allowed up to "
+            f"{MAX_RUNS} without --yes (say --yes to run them all, or make the grid smaller)"
+        )
+    settings = expand_grid(grid_dict, fixed=fixed, notebooks=notebooks)
     code = code_version()
     shown = shown_parameters(grid_dict, fixed)
     keys = [setting_key(s, shown=shown) for s in settings]
