@@ -203,7 +203,7 @@ def _err(capsys):
         (["--duration", "0.01"], "too short for one window"),
         (["--strategy", "7"], "strategy=7"),
         (["--greedy-score", "fastest"], "greedy_score='fastest'"),
-        (["--slices", "two"], "invalid int value: 'two'"),
+        (["--slices", "two"], "best: argument --slices: invalid value 'two': allowed an integer"),
         (["--offset", "-2"], "offset=-2"),
     ],
 )
@@ -274,7 +274,7 @@ def test_input_argument_combinations(tmp_path, write_pair, capsys):
     f = tmp_path / "afile"
     f.write_text("x")
     assert main(["best", "--mixture", str(mp), "--vocal", str(vp), "--out", str(f), *FAST]) == 2
-    assert "not a folder" in _err(capsys)
+    assert "is a file: allowed a folder that can be created and written" in _err(capsys)
     assert main(["best", "--data-dir", str(tmp_path / "nowhere"), *FAST]) == 2
     assert "nowhere" in _err(capsys)
 

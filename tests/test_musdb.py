@@ -133,6 +133,7 @@ def test_best_on_a_musdb_track(hq_root, tmp_path, capsys):
         "--quiet",
     ]
     assert cli.main(argv) == 0
+    capsys.readouterr()
     record = json.loads(next((tmp_path / "out").glob("*/results.json")).read_text())
     assert "Alpha - One" in json.dumps(record)
     for bad, needle in (

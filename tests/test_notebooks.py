@@ -347,8 +347,11 @@ def test_failing_notebook_is_kept_named_and_the_next_runs(tmp_path, pair_dir, ca
             "--only",
             "01,03",
             "-p",
-            "view",
-            "99",
+            "db_min",
+            "0",
+            "-p",
+            "db_max",
+            "0",
             "-p",
             "n_slices",
             "2",
@@ -367,7 +370,7 @@ def test_failing_notebook_is_kept_named_and_the_next_runs(tmp_path, pair_dir, ca
     )
     err = capsys.readouterr().err
     assert code == 1
-    assert "01_fingerprinting.ipynb failed in cell" in err and "view=99" in err
+    assert "01_fingerprinting.ipynb failed in cell" in err and "db_range=(0.0, 0.0) is empty" in err
     summary = json.loads((out / "notebooks" / "run.json").read_text())
     first, second = summary["notebooks"]
     assert summary["ok"] is False and first["status"] == "failed" and second["status"] == "ok"
@@ -377,7 +380,7 @@ def test_failing_notebook_is_kept_named_and_the_next_runs(tmp_path, pair_dir, ca
     assert (out / "03_progressive" / "output_progressive_2slices" / "results.json").is_file()
 
 
-def test_out_of_range_slices_fail_03_and_04_still_runs(tmp_path, pair_dir, capsys):
+def test_an_excerpt_past_the_end_fails_03_and_04_still_runs(tmp_path, pair_dir, capsys):
     out = tmp_path / "run"
     code = cli.main(
         [
@@ -389,8 +392,8 @@ def test_out_of_range_slices_fail_03_and_04_still_runs(tmp_path, pair_dir, capsy
             "--only",
             "04",
             "-p",
-            "n_slices",
-            "99",
+            "offset",
+            "60.0",
             "--out",
             str(out),
             "--quiet",
@@ -398,6 +401,6 @@ def test_out_of_range_slices_fail_03_and_04_still_runs(tmp_path, pair_dir, capsy
     )
     err = capsys.readouterr().err
     assert code == 1 and "03_progressive.ipynb failed" in err and "04_greedy.ipynb failed" in err
-    assert "n_slices=99 is out of range" in err
+    assert "offset=60.0 s is past the end" in err
     for name in ("03_progressive", "04_greedy"):
         assert _errors(nbformat.read(out / "notebooks" / f"{name}.ipynb", as_version=4))

@@ -303,7 +303,7 @@ def test_level_checks_are_reported(tmp_path):
 @pytest.mark.parametrize("bad", [-1.0, float("nan"), "later", True])
 def test_bad_offset_is_a_parameter_error(source, tmp_path, bad):
     with pytest.raises(
-        ParameterError, match=r"offset=\S+ is invalid: allowed a number of seconds >= 0 or 'auto'"
+        ParameterError, match=r"offset=\S+ is invalid: allowed a number of seconds 0..86400 or 'auto'"
     ):
         prepare(source, tmp_path / "rtg", offset=bad)
 
@@ -354,10 +354,13 @@ def test_cli_prepare_exit_codes_and_messages(source, tmp_path, capsys):
     assert cli.main(["prepare", "--source", str(source), "--dest", str(dest)]) == 1
     out, err = capsys.readouterr()
     lines = err.strip().splitlines()
-    assert len(lines) == len(SKIPPED)
+    assert len(lines) == len(SKIPPED) + 1
     for name in SKIPPED:
         assert any(line.startswith(f"conv2dsep: skipped {name}: ") for line in lines), name
-    assert "written" in out and "6 skipped" in out
+    assert (
+        "conv2dsep: warning: ignored 'notes.txt': not <name>_100-full.<ext> or <name>_100-stem.<ext>" in lines
+    )
+    assert "written" in out and "6 skipped" in out and "1 ignored" in out
 
     assert cli.main(["prepare", "--source", str(source), "--dest", str(dest), "--align"]) == 1
     out, err = capsys.readouterr()
@@ -368,7 +371,7 @@ def test_cli_prepare_exit_codes_and_messages(source, tmp_path, capsys):
         (["prepare", "--source", str(source), "--offset", "soon"], "'soon'"),
         (
             ["prepare", "--source", str(source), "--offset", "-2"],
-            "offset=-2 is invalid: allowed a number of seconds >= 0 or 'auto'",
+            "offset=-2 is invalid: allowed a number of seconds 0..86400 or 'auto'",
         ),
         (["prepare", "--demo", "--source", str(source)], "--demo"),
         (["prepare", "--source", str(source), "--track", "x"], "--musdb"),

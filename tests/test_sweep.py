@@ -415,7 +415,7 @@ def test_cli_grid_errors_exit_2_with_one_line(demo, tmp_path, capsys, grid_text,
         (["--scheduler", "tcp://127.0.0.1:1", "--workers", "2"], "--workers was given with --scheduler"),
         (["--track", "no_such_song"], "'no_such_song' is not in"),
         (["--notebooks", "--set", "n_points=100"], "not a notebook parameter"),
-        (["--workers", "0"], "--workers 0"),
+        (["--workers", "0"], "argument --workers: invalid value '0': allowed an integer >= 1"),
     ],
 )
 def test_cli_option_errors_exit_2_with_one_line(demo, tmp_path, capsys, extra, needle):
