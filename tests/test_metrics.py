@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from conv2dsep_lib.core.errors import ParameterError
+from conv2dsep_lib.scoring.bsseval import BssEvalV4
 from conv2dsep_lib.scoring.metrics import (
     _bss_medians,
     as_channels_first,
@@ -232,6 +233,9 @@ def _bss_cases():
     return {"mono": (mono_ref, mono_est), "stereo": (st_ref, st_est)}
 
 
+HUGE_DB = 100.0
+
+
 def test_bss_eval_v4_matches_museval_evaluate(tmp_path):
     cases = _bss_cases()
     arrays = {"cases": np.array(list(cases)), "win": np.array(SR)}
@@ -249,13 +253,23 @@ def test_bss_eval_v4_matches_museval_evaluate(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     expected = np.load(outfile)
+    compared = 0
     for name, (ref, est) in cases.items():
         got = bss_eval_v4(ref, est, sr=SR)
         for key in ("sdr", "isr", "sir", "sar"):
             want = expected[f"{name}_{key}"]
             assert got[key].shape == want.shape == (2, 3)
-            np.testing.assert_allclose(got[key], want, rtol=0, atol=1e-6, equal_nan=True)
+            assert np.array_equal(np.isnan(got[key]), np.isnan(want))
+            # A ratio above 100 dB (a residual at the level of float rounding, e.g. the ISR of
+            # a source that its own filter reproduces exactly) is numerically undefined: museval
+            # itself moves it by dB with the BLAS thread count.  Both must say "above 100 dB".
+            huge = np.isfinite(want) & (np.abs(want) > HUGE_DB)
+            assert np.all(np.abs(got[key][huge]) > HUGE_DB), (name, key)
+            ok = np.isfinite(want) & ~huge
+            np.testing.assert_allclose(got[key][ok], want[ok], rtol=0, atol=1e-6)
+            compared += int(ok.sum())
         assert np.isfinite(got["sdr"][:, [0, 2]]).all()
+    assert compared >= 25  # most numbers are ordinary ones, compared at 1e-6 dB
     mono = bss_eval_v4(*cases["mono"], sr=SR)
     assert np.isnan(mono["sdr"][:, 1]).all()  # the silent window, both sources
 
@@ -282,7 +296,7 @@ def test_silent_estimate_fallback_reproduces_the_joint_numbers():
     refs = np.stack([harmonic(n), noise(n)])[:, :, None]
     est0 = harmonic(n) + 0.3 * noise(n, seed=11)
     joint = bss_eval_v4(refs, np.stack([est0, noise(n, seed=12)])[:, :, None], sr=SR)
-    fallback = _bss_medians(refs, np.stack([est0, np.zeros(n)])[:, :, None], sr=SR)
+    fallback = _bss_medians(BssEvalV4(refs, window=SR), np.stack([est0, np.zeros(n)])[:, :, None])
     for k, key in enumerate(("sdr", "isr", "sir", "sar")):
         assert fallback[0, k] == pytest.approx(np.median(joint[key][0]), abs=1e-9)
     assert np.isnan(fallback[1]).all()

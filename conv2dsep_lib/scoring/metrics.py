@@ -27,17 +27,15 @@ Decisions, written down:
 
 from __future__ import annotations
 
-import functools
-import importlib.util
 import math
-import os
 import warnings
-from typing import Any, Dict
+from typing import Any, Dict, Optional
 
 import numpy as np
 
 from ..core.checks import check_signal
 from ..core.errors import ParameterError
+from .bsseval import BssEvalV4
 from .scores import Scores
 
 __all__ = [
@@ -47,6 +45,7 @@ __all__ = [
     "si_sdr_improvement",
     "bss_eval_v4",
     "separation_metrics",
+    "PairScorer",
     "nanmedian",
     "BSS_KEYS",
 ]
@@ -253,32 +252,6 @@ def si_sdr_improvement(reference: Any, estimate: Any, mixture: Any, *, eps: floa
 
 
 # ------------------------------------------------------------------- BSS Eval
-@functools.lru_cache(maxsize=1)
-def _museval_metrics():
-    """museval's ``metrics`` module, loaded *without* running ``museval/__init__``.
-
-    ``import museval`` imports musdb -> stempeg, and stempeg raises RuntimeError at
-    import time when the ``ffmpeg``/``ffprobe`` executables are not on PATH -- which
-    they often are not (they are not needed for evaluation at all).  The BSS Eval
-    code itself, ``museval/metrics.py``, only needs numpy and scipy, so we locate the
-    installed package without importing it (``find_spec`` on a top-level name does
-    not execute it) and execute that one file as a private module.  Cached: the file
-    is loaded once per process.
-    """
-    spec = importlib.util.find_spec("museval")
-    if spec is None or not spec.submodule_search_locations:
-        raise ImportError(
-            "BSS Eval needs the museval package (pip install 'museval>=0.4.1'); use bss=False for SI-SDR only"
-        )
-    path = os.path.join(list(spec.submodule_search_locations)[0], "metrics.py")
-    mspec = importlib.util.spec_from_file_location("_museval_metrics", path)
-    if mspec is None or mspec.loader is None:  # pragma: no cover - broken install
-        raise ImportError(f"cannot load museval's BSS Eval code from {path!r}")
-    module = importlib.util.module_from_spec(mspec)
-    mspec.loader.exec_module(module)
-    return module
-
-
 def _as_sources(x: Any, name: str) -> np.ndarray:
     """``(n_sources, n)`` or ``(n_sources, n, channels)`` -> float64 ``(n_sources, n, channels)``."""
     x = np.asarray(x)
@@ -366,16 +339,7 @@ def bss_eval_v4(references: Any, estimates: Any, *, sr: int, window_s: float = 1
                     f"{name} source {j} is silent over the whole signal: BSS Eval is "
                     "undefined (allowed non-silent sources)"
                 )
-    sdr, isr, sir, sar, _ = _museval_metrics().bss_eval(
-        refs,
-        ests,
-        compute_permutation=False,
-        window=win,
-        hop=win,
-        framewise_filters=False,
-        bsseval_sources_version=False,
-    )
-    return {"sdr": sdr, "isr": isr, "sir": sir, "sar": sar}
+    return BssEvalV4(refs, window=win).evaluate(ests)
 
 
 def nanmedian(x: np.ndarray) -> float:
@@ -385,31 +349,111 @@ def nanmedian(x: np.ndarray) -> float:
         return float(np.nanmedian(x))
 
 
-def _bss_medians(refs: np.ndarray, ests: np.ndarray, *, sr: int) -> np.ndarray:
+def _bss_medians(evaluator: BssEvalV4, ests: np.ndarray, correlations: Optional[list] = None) -> np.ndarray:
     """Median framewise BSS Eval per source: ``(n_sources, 4)`` in :data:`BSS_KEYS` order.
 
     Sources whose *estimate* is silent over the whole signal get ``nan`` instead of
     museval's exception.  Every source's criteria depend only on the references and
     on that source's own estimate (no permutation, time-invariant filters), plus the
-    silent-window rule; so a live source is then evaluated with every estimate slot
-    holding its own estimate, which reproduces museval's numbers for it.
+    silent-window rule; so a live source is then evaluated with the silence rule over
+    its own estimate -- museval's numbers with every estimate slot holding it.
     """
-    n_src = refs.shape[0]
     silent = [_museval_silent(e) for e in ests]
-    out = np.full((n_src, len(BSS_KEYS)), np.nan)
+    out = np.full((len(ests), len(BSS_KEYS)), np.nan)
     if not any(silent):
-        frames = bss_eval_v4(refs, ests, sr=sr)
+        frames = evaluator.evaluate(ests, correlations=correlations)
         for k, key in enumerate(BSS_KEYS):
-            for j in range(n_src):
+            for j in range(len(ests)):
                 out[j, k] = nanmedian(frames[key][j])
         return out
-    for j in range(n_src):
+    for j in range(len(ests)):
         if silent[j]:
             continue
-        frames = bss_eval_v4(refs, np.repeat(ests[j : j + 1], n_src, axis=0), sr=sr)
+        frames = evaluator.evaluate(ests, sources=(j,), correlations=correlations)
         for k, key in enumerate(BSS_KEYS):
             out[j, k] = nanmedian(frames[key][j])
     return out
+
+
+class PairScorer:
+    """Scores estimates of the vocal of one (vocal, mixture) pair: everything that depends on
+    the true sources alone (BSS Eval's reference statistics) is computed once.
+
+    ``PairScorer(vocal, mixture, sr=sr).score(estimate)`` equals
+    ``separation_metrics(vocal, estimate, mixture, sr=sr)``; a run scores its k = 1..N
+    estimates, the greedy ones and the baselines with one scorer, from several threads
+    at once (the heavy parts are numpy FFTs and LAPACK, which release the GIL).
+
+    Parameters
+    ----------
+    vocal, mixture : np.ndarray [shape=(n,) or (channels, n) or (n, channels)]
+    sr : int
+    bss : bool
+        Also BSS Eval v4 (SDR/SIR/SAR/ISR); ``False`` gives the SI-SDR numbers only.
+    window_s : float
+        BSS Eval window (1 s, SiSEC 2018).
+
+    Raises
+    ------
+    ParameterError
+        Shapes differ, NaN/inf samples, the vocal is silent, or the accompaniment
+        (``mixture - vocal``) is silent.
+    """
+
+    def __init__(self, vocal: Any, mixture: Any, *, sr: int, bss: bool = True, window_s: float = 1.0):
+        v = np.asarray(as_channels_first(vocal), dtype=np.float64)
+        m = np.asarray(as_channels_first(mixture), dtype=np.float64)
+        if v.shape != m.shape:
+            raise ParameterError(
+                f"vocal {np.shape(vocal)} and mixture {np.shape(mixture)} shapes differ: allowed identical "
+                "shapes (channels, n) or (n, channels)"
+            )
+        for name, y in (("vocal", v), ("mixture", m)):
+            _check_finite(name, y)
+        self.vocal, self.mixture, self.sr = v, m, sr
+        self.accompaniment = m - v
+        if _zero_mean_flat(v)[1]:
+            raise ParameterError(
+                "vocal is silent: separation metrics are undefined (allowed a non-silent vocal reference)"
+            )
+        if _zero_mean_flat(self.accompaniment)[1]:
+            raise ParameterError(
+                "accompaniment (mixture - vocal) is silent: separation metrics are undefined "
+                "(allowed a mixture that is not the vocal alone)"
+            )
+        self.mixture_si_sdr = si_sdr(v, m)
+        self._bss: Optional[BssEvalV4] = None
+        if bss:
+            refs = np.stack([as_samples_channels(v), as_samples_channels(self.accompaniment)])
+            win = int(window_s * sr)
+            self._bss = BssEvalV4(refs, window=win)
+            self._mixture_correlations = self._bss.correlations(as_samples_channels(m))
+
+    def score(self, estimate: Any) -> Scores:
+        """The :class:`Scores` of one vocal estimate (same shape as the vocal)."""
+        e = np.asarray(as_channels_first(estimate), dtype=np.float64)
+        if e.shape != self.vocal.shape:
+            raise ParameterError(
+                f"estimate {np.shape(estimate)} and vocal {self.vocal.shape} shapes differ: allowed identical "
+                "shapes (channels, n) or (n, channels)"
+            )
+        _check_finite("estimate", e)
+        acc_est = self.mixture - e
+        vocal_si = si_sdr(self.vocal, e)
+        vocal_bss: Dict[str, Any] = {}
+        acc_bss: Dict[str, Any] = {}
+        if self._bss is not None:
+            ests = np.stack([as_samples_channels(e), as_samples_channels(acc_est)])
+            d_est = self._bss.correlations(ests[0])
+            med = _bss_medians(self._bss, ests, [d_est, self._mixture_correlations - d_est])
+            for key in ("sdr", "sir", "sar", "isr"):
+                k = BSS_KEYS.index(key)
+                vocal_bss[key] = float(med[0, k])
+                acc_bss[key] = float(med[1, k])
+        accompaniment = Scores(si_sdr=si_sdr(self.accompaniment, acc_est), **acc_bss)
+        return Scores(
+            si_sdr=vocal_si, si_sdr_i=vocal_si - self.mixture_si_sdr, **vocal_bss, accompaniment=accompaniment
+        )
 
 
 def separation_metrics(vocal: Any, estimate: Any, mixture: Any, *, sr: int, bss: bool = True) -> Scores:
@@ -456,38 +500,14 @@ def separation_metrics(vocal: Any, estimate: Any, mixture: Any, *, sr: int, bss:
     by the median.
     """
     shapes = [np.shape(vocal), np.shape(estimate), np.shape(mixture)]
-    v = np.asarray(as_channels_first(vocal), dtype=np.float64)
-    e = np.asarray(as_channels_first(estimate), dtype=np.float64)
-    m = np.asarray(as_channels_first(mixture), dtype=np.float64)
-    if not (v.shape == e.shape == m.shape):
+    if not (
+        np.shape(as_channels_first(vocal))
+        == np.shape(as_channels_first(estimate))
+        == np.shape(as_channels_first(mixture))
+    ):
         raise ParameterError(
             f"vocal {shapes[0]}, estimate {shapes[1]} and mixture {shapes[2]} shapes "
             "differ: allowed identical shapes (channels, n) or (n, channels)"
         )
-    for name, y in (("vocal", v), ("estimate", e), ("mixture", m)):
-        _check_finite(name, y)
-    acc_ref = m - v
-    acc_est = m - e
-    if _zero_mean_flat(v)[1]:
-        raise ParameterError(
-            "vocal is silent: separation metrics are undefined (allowed a non-silent vocal reference)"
-        )
-    if _zero_mean_flat(acc_ref)[1]:
-        raise ParameterError(
-            "accompaniment (mixture - vocal) is silent: separation "
-            "metrics are undefined (allowed a mixture that is not the vocal alone)"
-        )
-
-    vocal_si = si_sdr(v, e)
-    vocal_bss: Dict[str, Any] = {}
-    acc_bss: Dict[str, Any] = {}
-    if bss:
-        refs = np.stack([as_samples_channels(v), as_samples_channels(acc_ref)])
-        ests = np.stack([as_samples_channels(e), as_samples_channels(acc_est)])
-        med = _bss_medians(refs, ests, sr=sr)
-        for key in ("sdr", "sir", "sar", "isr"):
-            k = BSS_KEYS.index(key)
-            vocal_bss[key] = float(med[0, k])
-            acc_bss[key] = float(med[1, k])
-    accompaniment = Scores(si_sdr=si_sdr(acc_ref, acc_est), **acc_bss)
-    return Scores(si_sdr=vocal_si, si_sdr_i=vocal_si - si_sdr(v, m), **vocal_bss, accompaniment=accompaniment)
+    _check_finite("estimate", np.asarray(as_channels_first(estimate), dtype=np.float64))
+    return PairScorer(vocal, mixture, sr=sr, bss=bss).score(estimate)
