@@ -17,11 +17,14 @@ from .base import Mixture, masked
 __all__ = [
     "REPET_WIDTH_S",
     "REPET_MARGIN_V",
+    "REPET_CHUNK_S",
+    "REPET_OVERLAP_S",
     "HPSS_STAGE1",
     "HPSS_STAGE2",
     "repet_width",
     "repet_sim_mask",
     "hpss_mask",
+    "hpss_masks",
     "repet_sim",
     "hpss",
 ]
@@ -30,6 +33,11 @@ __all__ = [
 REPET_WIDTH_S = 2.0
 #: REPET-SIM soft-mask margin for the foreground (vocal), as in the librosa gallery.
 REPET_MARGIN_V = 10.0
+#: REPET-SIM searches neighbours over the whole input up to this length (s); longer inputs are
+#: searched in chunks of it (see :func:`repet_sim_mask`).
+REPET_CHUNK_S = 30.0
+#: Overlap of those chunks (s), over which their masks are cross-faded.
+REPET_OVERLAP_S = 5.0
 #: HPSS stage 1 (sustained instruments vs. the rest): time kernel, frequency kernel.
 HPSS_STAGE1 = (1.0, 30.0)  # (seconds, Hz): 21 frames x 3 bins at the default config
 #: HPSS stage 2 (voice vs. drums, on stage 1's percussive part).
@@ -77,15 +85,48 @@ def repet_width(n_frames: int, *, config: Config) -> int:
     return max(1, min(target, limit))
 
 
-def repet_sim_mask(X: np.ndarray, config: Config) -> np.ndarray:
-    """librosa gallery "Vocal separation" (REPET-SIM, Rafii & Pardo 2012) foreground mask."""
+def _repet_sim_chunk(S: np.ndarray, config: Config) -> np.ndarray:
+    """librosa gallery "Vocal separation" (REPET-SIM, Rafii & Pardo 2012) foreground mask of *S*."""
     import librosa
 
-    S = np.abs(X)
     width = repet_width(S.shape[-1], config=config)
     S_filter = librosa.decompose.nn_filter(S, aggregate=np.median, metric="cosine", width=width)
     S_filter = np.minimum(S, S_filter)
     return librosa.util.softmask(S - S_filter, REPET_MARGIN_V * S_filter, power=2)
+
+
+def repet_sim_mask(X: np.ndarray, config: Config) -> np.ndarray:
+    """REPET-SIM's foreground (vocal) mask [shape=X.shape] of a mixture STFT.
+
+    REPET-SIM compares every frame with every other one, which grows with the square of
+    the input's length (a whole song: minutes).  Up to :data:`REPET_CHUNK_S` the search
+    covers the whole input -- librosa's recipe exactly.  A longer input is cut into
+    chunks of that length overlapping by :data:`REPET_OVERLAP_S`; each frame's nearest
+    neighbours are searched within its chunk, and the chunks' masks are cross-faded
+    (linear ramps over the overlaps).  A repeating accompaniment repeats within half a
+    minute, so the similar frames REPET-SIM needs are still there.
+    """
+    S = np.abs(X)
+    n = S.shape[-1]
+    frames_per_s = config.sr / config.hop_length
+    chunk = int(round(REPET_CHUNK_S * frames_per_s))
+    if n <= chunk:
+        return _repet_sim_chunk(S, config)
+    overlap = int(round(REPET_OVERLAP_S * frames_per_s))
+    step = chunk - overlap
+    mask = np.zeros(S.shape, dtype=np.float64)
+    weight = np.zeros(n)
+    starts = list(range(0, n - chunk, step)) + [n - chunk]
+    ramp = np.linspace(0.0, 1.0, overlap + 2)[1:-1]
+    for i, start in enumerate(starts):
+        w = np.ones(chunk)
+        if i > 0:
+            w[:overlap] = ramp
+        if i < len(starts) - 1:
+            w[-overlap:] = ramp[::-1]
+        mask[..., start : start + chunk] += _repet_sim_chunk(S[..., start : start + chunk], config) * w
+        weight[start : start + chunk] += w
+    return (mask / weight).astype(S.dtype)
 
 
 def hpss_mask(X: np.ndarray, config: Config) -> np.ndarray:
@@ -110,13 +151,37 @@ def hpss_mask(X: np.ndarray, config: Config) -> np.ndarray:
     The vocal mask is ``P1 * H2``, the product of librosa's soft masks (``mask=True``,
     power 2, margin 1).
     """
-    import librosa
-
     (h1, p1), (h2, p2) = _hpss_kernels(config)
     S = np.abs(X)
-    _, mask_p1 = librosa.decompose.hpss(S, kernel_size=(h1, p1), mask=True)
-    mask_h2, _ = librosa.decompose.hpss(S * mask_p1, kernel_size=(h2, p2), mask=True)
+    _, mask_p1 = hpss_masks(S, h1, p1)
+    mask_h2, _ = hpss_masks(S * mask_p1, h2, p2)
     return mask_p1 * mask_h2
+
+
+def _median(S: np.ndarray, size: int, axis: int) -> np.ndarray:
+    """``scipy.ndimage.median_filter`` along one axis with ``mode="reflect"``, bit for bit
+    (a median picks one of the values), in a running-median's time (bottleneck)."""
+    import bottleneck
+
+    half = size // 2
+    pad = [(0, 0)] * S.ndim
+    pad[axis] = (half, size - 1 - half)
+    out = bottleneck.move_median(np.pad(S, pad, mode="symmetric"), size, axis=axis)
+    return np.take(out, np.arange(size - 1, size - 1 + S.shape[axis]), axis=axis)
+
+
+def hpss_masks(S: np.ndarray, win_harm: int, win_perc: int) -> tuple:
+    """``librosa.decompose.hpss(S, kernel_size=(win_harm, win_perc), mask=True)`` (power 2,
+    margin 1): the harmonic and percussive soft masks, with the same numbers."""
+    import librosa
+
+    harm = np.empty_like(S)
+    harm[:] = _median(S, win_harm, axis=-1)
+    perc = np.empty_like(S)
+    perc[:] = _median(S, win_perc, axis=-2)
+    mask_harm = librosa.util.softmask(harm, perc, power=2, split_zeros=True)
+    mask_perc = librosa.util.softmask(perc, harm, power=2, split_zeros=True)
+    return mask_harm, mask_perc
 
 
 def repet_sim(mixture: Mixture) -> np.ndarray:
