@@ -57,3 +57,17 @@ def write_pair(tmp_path):
         return mp, vp
 
     return _write
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_baseline_cache(tmp_path_factory):
+    """The baseline cache of the tests is their own (not the user's ~/.cache/conv2dsep)."""
+    import os
+
+    old = os.environ.get("CONV2DSEP_CACHE")
+    os.environ["CONV2DSEP_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if old is None:
+        os.environ.pop("CONV2DSEP_CACHE", None)
+    else:
+        os.environ["CONV2DSEP_CACHE"] = old

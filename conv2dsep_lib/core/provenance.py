@@ -25,6 +25,7 @@ __all__ = [
     "NUMERIC_CODE",
     "git_output",
     "library_versions",
+    "code_hash",
     "numeric_code_hash",
 ]
 
@@ -67,19 +68,19 @@ def library_versions() -> Dict[str, str]:
     }
 
 
-def _numeric_files() -> list:
-    files = []
-    for part in NUMERIC_CODE:
-        p = PACKAGE_DIR / part
-        files += sorted(p.rglob("*.py")) if p.is_dir() else [p]
-    return files
-
-
-@lru_cache(maxsize=1)
-def numeric_code_hash() -> str:
-    """16 hex digits of sha256 over :data:`NUMERIC_CODE` (paths and bytes), read once
-    per process -- the code this process runs, with or without git."""
+@lru_cache(maxsize=8)
+def code_hash(parts: Tuple[str, ...]) -> str:
+    """16 hex digits of sha256 over some parts of the package (folders or files relative to
+    it; paths and bytes), read once per process -- the code this process runs, with or
+    without git."""
     h = hashlib.sha256()
-    for p in _numeric_files():
-        h.update(p.relative_to(PACKAGE_DIR).as_posix().encode() + b"\0" + p.read_bytes() + b"\0")
+    for part in parts:
+        p = PACKAGE_DIR / part
+        for f in sorted(p.rglob("*.py")) if p.is_dir() else [p]:
+            h.update(f.relative_to(PACKAGE_DIR).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
     return h.hexdigest()[:16]
+
+
+def numeric_code_hash() -> str:
+    """:func:`code_hash` of :data:`NUMERIC_CODE`: what keys a sweep's cached runs."""
+    return code_hash(NUMERIC_CODE)

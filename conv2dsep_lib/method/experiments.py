@@ -92,6 +92,8 @@ class StepResult:
 
     @cached_property
     def magnitude(self) -> np.ndarray:
+        if self.working_db is None:
+            raise RuntimeError(f"the magnitude of step {self.name} was released")
         E = expand_points(self.eq_db, n_bins=self.working_db.shape[-2])
         out = from_db(self.working_db + E)
         # dB(W) is needed only for this; drop it so a long clip's N states do not
@@ -99,6 +101,13 @@ class StepResult:
         # users see; this cache-side release is deliberate).
         object.__setattr__(self, "working_db", None)
         return out
+
+    def release(self) -> None:
+        """Free the full-size arrays (the magnitude; the EQ is kept) once they are no longer
+        needed -- a whole song's N states would otherwise each hold ~30 MB.  Reading
+        :attr:`magnitude` afterwards is an error."""
+        self.__dict__.pop("magnitude", None)
+        object.__setattr__(self, "working_db", None)
 
     @property
     def loss(self) -> float:

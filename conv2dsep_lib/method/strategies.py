@@ -79,6 +79,7 @@ class EQResult:
         if self._curve_value is None:
             assert self._curve is not None
             self._curve_value = self._curve()
+            self._curve = None  # the closure holds a full-size array: release it
         return self._curve_value
 
 

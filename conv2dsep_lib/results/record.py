@@ -40,6 +40,7 @@ __all__ = [
     "EstimateEntry",
     "RunRecord",
     "loss_vs_quality",
+    "best_by_loss_key",
     "read_record",
 ]
 
@@ -460,8 +461,8 @@ class RunRecord:
     def best_by_loss(self) -> EstimateEntry:
         """The estimate with the lowest fingerprint loss (each k, and the greedy best
         prefix): the method's own choice, without looking at the true vocal's quality."""
-        cands = [e for e in self.estimates() if e.method != "greedy"]
-        return min(cands, key=lambda e: e.loss)
+        cands = {e.key: e for e in self.estimates() if e.method != "greedy"}
+        return cands[best_by_loss_key({key: e.loss for key, e in cands.items()})]
 
     def estimate(self, key: str) -> EstimateEntry:
         """The estimate called *key* (``"k=3"``, ``"greedy"``, ``"greedy_best"``)."""
@@ -530,6 +531,12 @@ class RunRecord:
             note=d.get("note", ORACLE_NOTE),
             schema_version=SCHEMA_VERSION,
         )
+
+
+def best_by_loss_key(losses: Mapping[str, float]) -> str:
+    """The key with the lowest fingerprint loss (the first on ties): the one rule that picks
+    "the method's best estimate", for the record and for the run that keeps its magnitude."""
+    return min(losses, key=lambda key: losses[key])
 
 
 def read_record(path: PathLike) -> RunRecord:

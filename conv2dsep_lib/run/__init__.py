@@ -6,15 +6,14 @@
 * :mod:`.notebooks` -- :func:`run_notebooks`: the papermill runner
 """
 
+from .baselines import ScoredBaseline, score_baselines
 from .experiment import (
     Experiment,
-    ScoredBaseline,
     SliceReport,
     build_record,
     compare_strategies,
     make_scorer,
     run_experiment,
-    score_baselines,
     slice_report,
 )
 from .notebooks import NotebooksRun, run_notebooks

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
@@ -33,23 +34,21 @@ from ..method.fingerprint import fingerprint_db, fingerprint_distance
 from ..method.transforms import istft_with_phase, stft
 from ..method.views import VIEW_NAMES
 from ..results.record import (
-    BaselineRecord,
     BestPrefix,
     Candidate,
     Comparison,
     GreedyRecord,
     ProgressiveStep,
     RunRecord,
+    best_by_loss_key,
     loss_vs_quality,
 )
-from ..scoring.metrics import separation_metrics, si_sdr
+from ..scoring.metrics import PairScorer, separation_metrics, si_sdr
 from ..scoring.scores import Scores
-from ..separators.registry import BASELINE_KINDS, compute_baselines
 from ..sources.audio import AudioPair
+from .baselines import ScoredBaseline, score_baselines, workers
 
 __all__ = [
-    "ScoredBaseline",
-    "score_baselines",
     "make_scorer",
     "Experiment",
     "run_experiment",
@@ -59,18 +58,6 @@ __all__ = [
     "SliceReport",
     "slice_report",
 ]
-
-
-@dataclass(frozen=True)
-class ScoredBaseline:
-    """A reference point of a run: its kind, its estimate [shape=(n,)] and its scores."""
-
-    kind: str
-    estimate: np.ndarray
-    metrics: Scores
-
-    def record(self) -> BaselineRecord:
-        return BaselineRecord(kind=self.kind, metrics=self.metrics)
 
 
 @dataclass
@@ -97,6 +84,9 @@ class Experiment:
         Per baseline name, in report order.
     timings : dict of str -> float
         Seconds.
+    shown : str
+        The estimate with the lowest fingerprint loss (the one the spectrogram figure
+        shows); the other steps' full-size magnitudes are released after reconstruction.
     """
 
     pair: AudioPair
@@ -110,6 +100,7 @@ class Experiment:
     metrics: Dict[str, Scores] = field(default_factory=dict)
     baselines: Dict[str, ScoredBaseline] = field(default_factory=dict)
     timings: Dict[str, float] = field(default_factory=dict)
+    shown: str = "k=1"
 
     def reconstruct(self, magnitude: np.ndarray) -> np.ndarray:
         """Audio of a magnitude with the mixture's phase [shape=(n,)]."""
@@ -190,42 +181,31 @@ def run_experiment(
         progressive=steps,
         greedy=g,
     )
-    for k, step in enumerate(steps, start=1):
-        exp.estimates[f"k={k}"] = exp.reconstruct(step.magnitude)
+    chosen = {f"k={k}": step for k, step in enumerate(steps, start=1)}
     if g is not None:
-        exp.estimates["greedy"] = exp.reconstruct(g.steps[-1].magnitude)
-        exp.estimates["greedy_best"] = exp.reconstruct(g.steps[g.best_prefix - 1].magnitude)
+        chosen["greedy"] = g.steps[-1]
+        chosen["greedy_best"] = g.steps[g.best_prefix - 1]
+    for key, step in chosen.items():
+        exp.estimates[key] = exp.reconstruct(step.magnitude)
+        step.loss_curve  # computed now, so the step can drop what it was computed from
+    # a whole song's N magnitudes are ~30 MB each: keep only the one the figures show
+    exp.shown = best_by_loss_key({key: step.loss for key, step in chosen.items() if key != "greedy"})
+    for key, step in chosen.items():
+        if step is not chosen[exp.shown]:
+            step.release()
 
     t0 = time.perf_counter()
-    for key, est in exp.estimates.items():
-        exp.metrics[key] = separation_metrics(pair.vocal, est, pair.mixture, sr=config.sr, bss=bss)
+    scorer = PairScorer(pair.vocal, pair.mixture, sr=config.sr, bss=bss)
+    with ThreadPoolExecutor(workers()) as pool:
+        exp.metrics = dict(zip(exp.estimates, pool.map(scorer.score, exp.estimates.values())))
     timings["metrics"] = time.perf_counter() - t0
 
     if baselines:
         t0 = time.perf_counter()
-        exp.baselines = score_baselines(pair, config=config, bss=bss)
+        exp.baselines = score_baselines(pair, config=config, bss=bss, scorer=scorer)
         timings["baselines"] = time.perf_counter() - t0
     exp.timings = timings
     return exp
-
-
-def score_baselines(pair: AudioPair, *, config: Config, bss: bool = True) -> Dict[str, ScoredBaseline]:
-    """The reference points of a pair, each scored like an extraction.
-
-    Returns
-    -------
-    dict of str -> ScoredBaseline
-        Per baseline name (:data:`conv2dsep_lib.separators.registry.BASELINES`), in
-        report order.
-    """
-    return {
-        name: ScoredBaseline(
-            kind=BASELINE_KINDS[name],
-            estimate=estimate,
-            metrics=separation_metrics(pair.vocal, estimate, pair.mixture, sr=config.sr, bss=bss),
-        )
-        for name, estimate in compute_baselines(pair.mixture, pair.vocal, config=config).items()
-    }
 
 
 def make_scorer(

@@ -83,13 +83,12 @@ def estimate_magnitude(exp: Experiment, key: str) -> np.ndarray:
 
 
 def _figures(exp: Experiment, record: RunRecord, folder: Path) -> None:
-    best = record.best_by_loss()
     save_experiment_figures(
         record,
         folder,
         mixture_mag=np.abs(exp.mixture_stft),
         vocal_mag=np.abs(stft(exp.pair.vocal, config=exp.config)),
-        estimate_mag=estimate_magnitude(exp, best.key),
+        estimate_mag=estimate_magnitude(exp, exp.shown),
     )
 
 

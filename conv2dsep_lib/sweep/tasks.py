@@ -25,7 +25,8 @@ from ..core.errors import ErrorRecord
 from ..core.files import remove_temporaries, write_json
 from ..results.record import ORACLE_NOTE, BaselineRecord, RunRecord
 from ..results.tables import baseline_rows, record_rows
-from ..run.experiment import build_record, run_experiment, score_baselines
+from ..run.baselines import score_baselines
+from ..run.experiment import build_record, run_experiment
 from ..run.notebooks import list_notebooks, run_notebooks
 from ..run.outputs import output_dir_name, write_outputs
 from ..sources.audio import AudioPair, write_wav
@@ -189,7 +190,7 @@ def _run_baselines_task(task: Task, run_dir: Path) -> Tuple[BaselinesRun, Option
     config = Config().replace(**{f: s[f] for f in BASELINE_FIELDS})
     pair = _load_pair(task, config)
     out = {}
-    for name, b in score_baselines(pair, config=config, bss=task.bss).items():
+    for name, b in score_baselines(pair, config=config, bss=task.bss, keep_estimates=task.keep_audio).items():
         if task.keep_audio:
             write_wav(run_dir / f"{name}.wav", b.estimate, config.sr)
         out[name] = b.record()

@@ -1,0 +1,157 @@
+"""The reference points of a track excerpt, scored once and remembered.
+
+The baselines (mixture floor, ideal masks, REPET-SIM, HPSS) depend on the excerpt's audio
+and the STFT only -- not on the method's settings -- so ``progressive`` then ``best``, the
+notebooks and every setting of a sweep share them.  :func:`score_baselines` keeps their
+scores in a small cache keyed by content:
+
+* the mixture's and the vocal's samples (sha256 of the float32 bytes: the excerpt and its
+  rate are in them),
+* the STFT settings (``sr``, ``n_fft``, ``hop_length``) and whether BSS Eval was asked for,
+* the code that makes the numbers (:data:`CODE_PARTS`: the separators, the scoring, the
+  STFT and the config).
+
+The cache lives in ``$CONV2DSEP_CACHE`` (default ``$XDG_CACHE_HOME/conv2dsep`` or
+``~/.cache/conv2dsep``), one JSON file per excerpt under ``baselines/``; deleting it only
+costs time.  A cached baseline has its scores but not its audio (``estimate`` is ``None``):
+who needs the audio (a sweep's ``--keep-audio``) asks with ``keep_estimates=True``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, Optional
+
+import numpy as np
+
+from ..core.config import Config
+from ..core.files import write_json
+from ..core.provenance import code_hash
+from ..results.record import BaselineRecord
+from ..scoring.metrics import PairScorer
+from ..scoring.scores import Scores
+from ..separators.registry import BASELINE_KINDS, compute_baselines
+from ..sources.audio import AudioPair
+
+__all__ = ["CODE_PARTS", "ScoredBaseline", "cache_dir", "baseline_key", "score_baselines", "workers"]
+
+#: The code whose edits change a baseline's numbers (relative to the package).
+CODE_PARTS = ("separators", "scoring", "method/transforms.py", "core/config.py")
+
+
+def workers() -> int:
+    """Threads for scoring: the cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class ScoredBaseline:
+    """A reference point of a run: its kind, its estimate [shape=(n,)] (``None`` when the
+    scores came from the cache) and its scores."""
+
+    kind: str
+    estimate: Optional[np.ndarray]
+    metrics: Scores
+
+    def record(self) -> BaselineRecord:
+        """The part that goes into ``results.json``."""
+        return BaselineRecord(kind=self.kind, metrics=self.metrics)
+
+
+def cache_dir() -> Path:
+    """``$CONV2DSEP_CACHE``, else ``$XDG_CACHE_HOME/conv2dsep``, else ``~/.cache/conv2dsep``."""
+    if os.environ.get("CONV2DSEP_CACHE"):
+        return Path(os.environ["CONV2DSEP_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "conv2dsep"
+
+
+def baseline_key(pair: AudioPair, *, config: Config, bss: bool) -> str:
+    """The content key of a pair's baselines (see the module docstring)."""
+    h = hashlib.sha256()
+    for y in (pair.mixture, pair.vocal):
+        h.update(np.ascontiguousarray(y, dtype=np.float32).tobytes())
+    stft = {"sr": config.sr, "n_fft": config.n_fft, "hop_length": config.hop_length}
+    h.update(json.dumps({"stft": stft, "bss": bool(bss), "code": code_hash(CODE_PARTS)}).encode())
+    return h.hexdigest()[:32]
+
+
+def _read(path: Path) -> Optional[Dict[str, ScoredBaseline]]:
+    try:
+        data = json.loads(path.read_text())
+        return {
+            name: ScoredBaseline(
+                kind=entry["kind"], estimate=None, metrics=Scores.from_json(entry["metrics"])
+            )
+            for name, entry in data["baselines"].items()
+        }
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def score_baselines(
+    pair: AudioPair,
+    *,
+    config: Config,
+    bss: bool = True,
+    scorer: Optional[PairScorer] = None,
+    cache: bool = True,
+    keep_estimates: bool = False,
+) -> Dict[str, ScoredBaseline]:
+    """The reference points of a pair, each scored like an extraction, from the cache when
+    they were scored before.
+
+    Parameters
+    ----------
+    pair : AudioPair
+    config : Config
+        Its STFT settings are the baselines'.
+    bss : bool
+        BSS Eval v4 besides SI-SDR.
+    scorer : PairScorer, optional
+        The pair's scorer, if the caller has one (its reference statistics are shared).
+    cache : bool
+        Read and write the cache (see the module docstring).
+    keep_estimates : bool
+        Also return the estimates' audio (computes what the cache lacks).
+
+    Returns
+    -------
+    dict of str -> ScoredBaseline
+        In report order (:data:`conv2dsep_lib.separators.registry.BASELINES`).
+    """
+    path = cache_dir() / "baselines" / f"{baseline_key(pair, config=config, bss=bss)}.json"
+    if cache and not keep_estimates:
+        cached = _read(path)
+        if cached is not None and set(cached) == set(BASELINE_KINDS):
+            return {name: cached[name] for name in BASELINE_KINDS}
+    estimates = compute_baselines(pair.mixture, pair.vocal, config=config)
+    scorer = scorer or PairScorer(pair.vocal, pair.mixture, sr=config.sr, bss=bss)
+    with ThreadPoolExecutor(workers()) as pool:
+        scores = dict(zip(estimates, pool.map(scorer.score, estimates.values())))
+    out = {
+        name: ScoredBaseline(kind=BASELINE_KINDS[name], estimate=estimates[name], metrics=scores[name])
+        for name in estimates
+    }
+    if cache:
+        try:
+            write_json(
+                path,
+                {
+                    "key": path.stem,
+                    "baselines": {
+                        name: {"kind": b.kind, "metrics": b.metrics.to_json()} for name, b in out.items()
+                    },
+                },
+            )
+        except OSError:  # an unwritable cache only costs time
+            pass
+    return out
