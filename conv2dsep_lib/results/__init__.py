@@ -5,25 +5,26 @@
 * :mod:`.aggregate` -- medians and quartiles over tracks; the numbers sweep figures draw
 """
 
-from .aggregate import greedy_pairs, headline, n_slices_curves, strategy_groups, summarise, varied_parameters
-from .record import ORACLE_LABEL, ORACLE_NOTE, SCHEMA_VERSION, BaselineRecord, RunRecord, read_record
-from .tables import baseline_rows, read_table, record_rows, write_table
+from ..core.lazy import lazy_exports
 
-__all__ = [
-    "greedy_pairs",
-    "headline",
-    "n_slices_curves",
-    "strategy_groups",
-    "summarise",
-    "varied_parameters",
-    "ORACLE_LABEL",
-    "ORACLE_NOTE",
-    "SCHEMA_VERSION",
-    "BaselineRecord",
-    "RunRecord",
-    "read_record",
-    "baseline_rows",
-    "read_table",
-    "record_rows",
-    "write_table",
-]
+#: Exported name -> the submodule it lives in (imported on first use).
+_EXPORTS = {
+    "greedy_pairs": "aggregate",
+    "headline": "aggregate",
+    "n_slices_curves": "aggregate",
+    "strategy_groups": "aggregate",
+    "summarise": "aggregate",
+    "varied_parameters": "aggregate",
+    "ORACLE_LABEL": "record",
+    "ORACLE_NOTE": "record",
+    "SCHEMA_VERSION": "record",
+    "BaselineRecord": "record",
+    "RunRecord": "record",
+    "read_record": "record",
+    "baseline_rows": "tables",
+    "read_table": "tables",
+    "record_rows": "tables",
+    "write_table": "tables",
+}
+__all__ = list(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -6,31 +6,23 @@
 * :mod:`.notebooks` -- :func:`run_notebooks`: the papermill runner
 """
 
-from .baselines import ScoredBaseline, score_baselines
-from .experiment import (
-    Experiment,
-    SliceReport,
-    build_record,
-    compare_strategies,
-    make_scorer,
-    run_experiment,
-    slice_report,
-)
-from .notebooks import NotebooksRun, run_notebooks
-from .outputs import output_dir_name, write_outputs
+from ..core.lazy import lazy_exports
 
-__all__ = [
-    "Experiment",
-    "ScoredBaseline",
-    "SliceReport",
-    "build_record",
-    "compare_strategies",
-    "make_scorer",
-    "run_experiment",
-    "score_baselines",
-    "slice_report",
-    "NotebooksRun",
-    "run_notebooks",
-    "output_dir_name",
-    "write_outputs",
-]
+#: Exported name -> the submodule it lives in (imported on first use).
+_EXPORTS = {
+    "Experiment": "experiment",
+    "ScoredBaseline": "baselines",
+    "SliceReport": "experiment",
+    "build_record": "experiment",
+    "compare_strategies": "experiment",
+    "make_scorer": "experiment",
+    "run_experiment": "experiment",
+    "score_baselines": "baselines",
+    "slice_report": "experiment",
+    "NotebooksRun": "notebooks",
+    "run_notebooks": "notebooks",
+    "output_dir_name": "outputs",
+    "write_outputs": "outputs",
+}
+__all__ = list(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -9,27 +9,21 @@
   :func:`compute_baselines`
 """
 
-from .base import Kind, Mixture, Reference, Separator
-from .registry import (
-    BASELINE_KINDS,
-    BASELINES,
-    SEPARATORS,
-    baseline_estimate,
-    compute_baselines,
-    get_separator,
-    separate,
-)
+from ..core.lazy import lazy_exports
 
-__all__ = [
-    "Kind",
-    "Mixture",
-    "Reference",
-    "Separator",
-    "BASELINE_KINDS",
-    "BASELINES",
-    "SEPARATORS",
-    "baseline_estimate",
-    "compute_baselines",
-    "get_separator",
-    "separate",
-]
+#: Exported name -> the submodule it lives in (imported on first use).
+_EXPORTS = {
+    "Kind": "base",
+    "Mixture": "base",
+    "Reference": "base",
+    "Separator": "base",
+    "BASELINE_KINDS": "registry",
+    "BASELINES": "registry",
+    "SEPARATORS": "registry",
+    "baseline_estimate": "registry",
+    "compute_baselines": "registry",
+    "get_separator": "registry",
+    "separate": "registry",
+}
+__all__ = list(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

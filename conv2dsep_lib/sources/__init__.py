@@ -10,31 +10,28 @@
 * :mod:`.inputs` -- :func:`load_input`: the input chosen on the command line or in a notebook
 """
 
-from .audio import AudioPair, load_audio, load_pair, read_audio, write_wav
-from .datasets import Dataset, Stems, open_dataset, open_musdb
-from .demo_set import build_demo_set, demo_song_dir
-from .inputs import load_input, resolve_pair_paths
-from .prepare import PrepareResult, prepare, prepare_musdb, prepare_pair
-from .song import DemoSong, synthesize_song
+from ..core.lazy import lazy_exports
 
-__all__ = [
-    "AudioPair",
-    "load_audio",
-    "load_pair",
-    "read_audio",
-    "write_wav",
-    "Dataset",
-    "Stems",
-    "open_dataset",
-    "open_musdb",
-    "build_demo_set",
-    "demo_song_dir",
-    "load_input",
-    "resolve_pair_paths",
-    "PrepareResult",
-    "prepare",
-    "prepare_musdb",
-    "prepare_pair",
-    "DemoSong",
-    "synthesize_song",
-]
+#: Exported name -> the submodule it lives in (imported on first use).
+_EXPORTS = {
+    "AudioPair": "audio",
+    "load_audio": "audio",
+    "load_pair": "audio",
+    "read_audio": "audio",
+    "write_wav": "audio",
+    "Dataset": "datasets",
+    "Stems": "datasets",
+    "open_dataset": "datasets",
+    "open_musdb": "datasets",
+    "build_demo_set": "demo_set",
+    "demo_song_dir": "demo_set",
+    "load_input": "inputs",
+    "resolve_pair_paths": "inputs",
+    "PrepareResult": "prepare",
+    "prepare_musdb": "prepare",
+    "prepare_pair": "prepare",
+    "DemoSong": "song",
+    "synthesize_song": "song",
+}
+__all__ = list(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

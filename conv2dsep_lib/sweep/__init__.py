@@ -8,28 +8,27 @@
 * :mod:`.driver` -- :func:`run_sweep`: all of the above, resumable
 """
 
-from .driver import SweepInterrupted, SweepResult, assemble_table, run_sweep
-from .grid import expand_grid, parse_set, read_grid, setting_key
-from .plan import SweepPlan, Task, code_version, plan_sweep
-from .report import failure_rows, write_summary
-from .tasks import TaskOutcome, finished_outcome, run_one
+from ..core.lazy import lazy_exports
 
-__all__ = [
-    "SweepInterrupted",
-    "SweepResult",
-    "assemble_table",
-    "run_sweep",
-    "expand_grid",
-    "parse_set",
-    "read_grid",
-    "setting_key",
-    "SweepPlan",
-    "Task",
-    "code_version",
-    "plan_sweep",
-    "failure_rows",
-    "write_summary",
-    "TaskOutcome",
-    "finished_outcome",
-    "run_one",
-]
+#: Exported name -> the submodule it lives in (imported on first use).
+_EXPORTS = {
+    "SweepInterrupted": "driver",
+    "SweepResult": "driver",
+    "assemble_table": "driver",
+    "run_sweep": "driver",
+    "expand_grid": "grid",
+    "parse_set": "grid",
+    "read_grid": "grid",
+    "setting_key": "grid",
+    "SweepPlan": "plan",
+    "Task": "plan",
+    "code_version": "plan",
+    "plan_sweep": "plan",
+    "failure_rows": "report",
+    "write_summary": "report",
+    "TaskOutcome": "tasks",
+    "finished_outcome": "tasks",
+    "run_one": "tasks",
+}
+__all__ = list(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

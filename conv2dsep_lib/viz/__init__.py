@@ -8,43 +8,32 @@
 * :mod:`.sweep` -- a sweep's quality vs slices, greedy vs original, strategies
 """
 
-from .common import ORACLE, save_figure
-from .experiment import (
-    plot_final_loss_comparison,
-    plot_greedy_candidates,
-    plot_loss_progression,
-    plot_loss_vs_si_sdr,
-    plot_results_summary,
-    plot_separation_quality,
-    plot_spectrogram_comparison,
-    save_experiment_figures,
-)
-from .optimisation import plot_slice_step, plot_strategy_comparison
-from .signals import plot_signal_spectrograms, plot_waveforms
-from .sweep import plot_sweep_greedy, plot_sweep_n_slices, plot_sweep_strategies
-from .views import plot_fingerprints_window, plot_kernels, plot_slice_window, plot_views, plot_views_pair
+from ..core.lazy import lazy_exports
 
-__all__ = [
-    "ORACLE",
-    "save_figure",
-    "plot_final_loss_comparison",
-    "plot_greedy_candidates",
-    "plot_loss_progression",
-    "plot_loss_vs_si_sdr",
-    "plot_results_summary",
-    "plot_separation_quality",
-    "plot_spectrogram_comparison",
-    "save_experiment_figures",
-    "plot_slice_step",
-    "plot_strategy_comparison",
-    "plot_signal_spectrograms",
-    "plot_waveforms",
-    "plot_sweep_greedy",
-    "plot_sweep_n_slices",
-    "plot_sweep_strategies",
-    "plot_fingerprints_window",
-    "plot_kernels",
-    "plot_slice_window",
-    "plot_views",
-    "plot_views_pair",
-]
+#: Exported name -> the submodule it lives in (imported on first use).
+_EXPORTS = {
+    "ORACLE": "common",
+    "save_figure": "common",
+    "plot_final_loss_comparison": "experiment",
+    "plot_greedy_candidates": "experiment",
+    "plot_loss_progression": "experiment",
+    "plot_loss_vs_si_sdr": "experiment",
+    "plot_results_summary": "experiment",
+    "plot_separation_quality": "experiment",
+    "plot_spectrogram_comparison": "experiment",
+    "save_experiment_figures": "experiment",
+    "plot_slice_step": "optimisation",
+    "plot_strategy_comparison": "optimisation",
+    "plot_signal_spectrograms": "signals",
+    "plot_waveforms": "signals",
+    "plot_sweep_greedy": "sweep",
+    "plot_sweep_n_slices": "sweep",
+    "plot_sweep_strategies": "sweep",
+    "plot_fingerprints_window": "views",
+    "plot_kernels": "views",
+    "plot_slice_window": "views",
+    "plot_views": "views",
+    "plot_views_pair": "views",
+}
+__all__ = list(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
