@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -33,6 +33,7 @@ __all__ = [
     "GreedyResult",
     "slice_step",
     "run_progressive",
+    "iter_progressive",
     "run_greedy",
     "Scorer",
 ]
@@ -56,6 +57,10 @@ class TargetFingerprints:
         if view not in self._cache:
             self._cache[view] = fingerprint_db(self.magnitude, view, config=self.config)
         return self._cache[view]
+
+    def forget(self, view: int) -> None:
+        """Drop one view's fingerprint (recomputed if asked for again)."""
+        self._cache.pop(view, None)
 
 
 @dataclass(frozen=True)
@@ -94,8 +99,9 @@ class StepResult:
     def magnitude(self) -> np.ndarray:
         if self.working_db is None:
             raise RuntimeError(f"the magnitude of step {self.name} was released")
-        E = expand_points(self.eq_db, n_bins=self.working_db.shape[-2])
-        out = from_db(self.working_db + E)
+        out = expand_points(self.eq_db, n_bins=self.working_db.shape[-2])
+        np.add(self.working_db, out, out=out)
+        from_db(out, out=out)
         # dB(W) is needed only for this; drop it so a long clip's N states do not
         # each hold a second full-size array (the frozen dataclass guards the fields
         # users see; this cache-side release is deliberate).
@@ -103,11 +109,12 @@ class StepResult:
         return out
 
     def release(self) -> None:
-        """Free the full-size arrays (the magnitude; the EQ is kept) once they are no longer
-        needed -- a whole song's N states would otherwise each hold ~30 MB.  Reading
-        :attr:`magnitude` afterwards is an error."""
+        """Free the large arrays (the magnitude and the EQ; the losses are kept) once they are
+        no longer needed -- a whole song's N states would otherwise each hold ~40 MB.  Reading
+        :attr:`magnitude` or :attr:`eq_db` afterwards is an error."""
         self.__dict__.pop("magnitude", None)
         object.__setattr__(self, "working_db", None)
+        self.fit.release()
 
     @property
     def loss(self) -> float:
@@ -180,15 +187,34 @@ def run_progressive(
     list of StepResult, length N
         Element ``k - 1`` holds the magnitude after slices ``sequence[:k]``.
     """
+    return list(iter_progressive(mixture_mag, targets, n_slices=n_slices, config=config, sequence=sequence))
+
+
+def iter_progressive(
+    mixture_mag: np.ndarray,
+    targets: TargetFingerprints,
+    *,
+    n_slices: int,
+    config: Config,
+    sequence: Optional[Sequence[int]] = None,
+) -> Iterator[StepResult]:
+    """:func:`run_progressive` one step at a time, for callers that use each state as it comes.
+
+    When step ``k + 1`` is yielded, step ``k``'s magnitude is no longer needed here: the
+    caller may :meth:`~StepResult.release` it (a whole song's N states are ~30 MB each).
+
+    Yields
+    ------
+    StepResult
+        The state after slices ``sequence[:k]``, for k = 1..N.
+    """
     n_slices = check_n_slices(n_slices)
     sequence = tuple(range(1, n_slices + 1)) if sequence is None else tuple(sequence)
-    steps: List[StepResult] = []
     W = np.asarray(mixture_mag, dtype=np.float64)
     for view in sequence[:n_slices]:
         step = slice_step(W, view, targets, config=config)
-        steps.append(step)
+        yield step
         W = step.magnitude
-    return steps
 
 
 @dataclass
@@ -245,6 +271,7 @@ def run_greedy(
     scorer: Optional[Scorer] = None,
     score_name: str = "step_loss",
     progress: bool = False,
+    keep_states: bool = True,
 ) -> GreedyResult:
     """Greedy ordering of slices 1..N.
 
@@ -264,6 +291,10 @@ def run_greedy(
         Recorded in the result.
     progress : bool
         Show a tqdm progress bar over the slice steps.
+    keep_states : bool
+        Keep every prefix's magnitude (default).  ``False`` keeps only the last prefix's
+        and the best-scoring prefix's -- all a run reconstructs -- so a whole song's
+        search holds two states, not N.
 
     Returns
     -------
@@ -298,6 +329,12 @@ def run_greedy(
             candidates.append({k: (score, loss) for k, (score, loss, _) in tried.items()})
             remaining.remove(best)
             W = tried[best][2].magnitude
+            del tried
+            if not keep_states:
+                best_prefix = int(np.argmin(scores))
+                for i, done in enumerate(steps[:-1]):
+                    if i != best_prefix:
+                        done.release()
     finally:
         if bar is not None:
             bar.close()

@@ -63,9 +63,12 @@ class Resampler:
 
     def up(self, E: np.ndarray) -> np.ndarray:
         """Points to bins along axis -2: [shape=(..., n_points, T)] -> (..., n_bins, T)."""
-        lo, w = self.up_lo, self.up_w[:, None]
-        a = E[..., lo, :]
-        return a + w * (E[..., lo + 1, :] - a)
+        E = np.asarray(E, dtype=np.float64)
+        a = np.take(E, self.up_lo, axis=-2)
+        b = np.take(E, self.up_lo + 1, axis=-2)
+        np.subtract(b, a, out=b)  # a + w * (b - a), in place (the same numbers)
+        np.multiply(b, self.up_w[:, None], out=b)
+        return np.add(a, b, out=a)
 
 
 def _segments(src: np.ndarray, dst: np.ndarray):

@@ -69,10 +69,21 @@ class EQResult:
     ):
         if loss_curve is None and (loss is None or curve is None):
             raise ValueError("EQResult needs a loss_curve, or a loss and a curve function")
-        self.eq_db = eq_db
+        self._eq_db: Optional[np.ndarray] = eq_db
         self._curve_value = None if loss_curve is None else np.asarray(loss_curve, dtype=np.float64)
         self._curve = curve
         self.loss = float(loss) if loss is not None else float(np.asarray(loss_curve)[-1])
+
+    @property
+    def eq_db(self) -> np.ndarray:
+        if self._eq_db is None:
+            raise RuntimeError("this EQ was released")
+        return self._eq_db
+
+    def release(self) -> None:
+        """Drop the EQ (the loss and its curve are kept): a whole song's is ~12 MB per step."""
+        self.loss_curve  # noqa: B018 - computed while its inputs exist
+        self._eq_db = None
 
     @property
     def loss_curve(self) -> np.ndarray:

@@ -9,13 +9,22 @@ takes about a second to import.)
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Optional
 
 import numpy as np
 
 from ..core.config import Config
 
-__all__ = ["stft", "istft", "istft_with_phase", "to_db", "from_db"]
+__all__ = [
+    "stft",
+    "istft",
+    "istft_with_phase",
+    "istft_magnitude_phase",
+    "unit_phase",
+    "to_db",
+    "from_db",
+]
 
 
 def stft(y: np.ndarray, *, config: Config) -> np.ndarray:
@@ -75,8 +84,71 @@ def istft_with_phase(
     -------
     y : np.ndarray [shape=(length,)], float32
     """
-    phase = np.exp(1j * np.angle(phase_source))
-    return istft(magnitude * phase, config=config, length=length)
+    return istft(magnitude * unit_phase(phase_source), config=config, length=length)
+
+
+#: Frames resynthesised at once by :func:`istft_magnitude_phase` (bounds its temporaries).
+ISTFT_BLOCK = 128
+
+
+@lru_cache(maxsize=4)
+def _window_sumsquare(n_frames: int, n_fft: int, hop_length: int) -> np.ndarray:
+    import librosa
+
+    wss = librosa.filters.window_sumsquare(
+        window="hann", n_frames=n_frames, win_length=n_fft, n_fft=n_fft, hop_length=hop_length, dtype=np.float64
+    )
+    wss.setflags(write=False)
+    return wss
+
+
+def istft_magnitude_phase(
+    magnitude: np.ndarray, phase: np.ndarray, *, config: Config, length: int
+) -> np.ndarray:
+    """``istft(magnitude * phase)`` without the full-size complex product: the same numbers.
+
+    librosa's inverse STFT, step by step (its Hann window, its FFT library, overlap-add in
+    frame order, division by the window's sum of squares where it is not tiny), with the
+    product formed :data:`ISTFT_BLOCK` frames at a time -- a whole song's complex128
+    product alone would be ~60 MB per estimate.
+
+    Parameters
+    ----------
+    magnitude : np.ndarray [shape=(n_bins, n_frames)], real
+    phase : np.ndarray [shape=(n_bins, n_frames)], complex
+        E.g. :func:`unit_phase` of the mixture's STFT.
+    config : Config
+    length : int
+
+    Returns
+    -------
+    y : np.ndarray [shape=(length,)], float32
+    """
+    import librosa
+
+    n_fft, hop = config.n_fft, config.hop_length
+    window = librosa.filters.get_window("hann", n_fft, fftbins=True)[:, None]
+    fft = librosa.get_fftlib()
+    n_frames = min(magnitude.shape[-1], int(np.ceil((length + 2 * (n_fft // 2)) / hop)))
+    padded = np.zeros(n_fft + hop * (n_frames - 1))
+    for start in range(0, n_frames, ISTFT_BLOCK):
+        stop = min(start + ISTFT_BLOCK, n_frames)
+        frames = window * fft.irfft(magnitude[:, start:stop] * phase[:, start:stop], n=n_fft, axis=-2)
+        for i, f in enumerate(range(start, stop)):
+            padded[f * hop : f * hop + n_fft] += frames[:, i]
+    y = padded[n_fft // 2 : n_fft // 2 + length]
+    if len(y) < length:
+        y = np.concatenate([y, np.zeros(length - len(y))])
+    wss = librosa.util.fix_length(_window_sumsquare(n_frames, n_fft, hop)[n_fft // 2 :], size=length)
+    nonzero = wss > librosa.util.tiny(wss)
+    y[nonzero] /= wss[nonzero]
+    return np.asarray(y, dtype=np.float32)
+
+
+def unit_phase(X: np.ndarray) -> np.ndarray:
+    """``exp(i * angle(X))`` [shape=X.shape]: the phase factor :func:`istft_with_phase` applies
+    (keep it to resynthesise many magnitudes with one STFT's phase)."""
+    return np.exp(1j * np.angle(X))
 
 
 def to_db(x: np.ndarray, *, amin: float, top_db: Optional[float], axis=None) -> np.ndarray:
@@ -100,12 +172,22 @@ def to_db(x: np.ndarray, *, amin: float, top_db: Optional[float], axis=None) -> 
     -------
     x_db : np.ndarray, same shape, float64
     """
-    db = 20.0 * np.log10(np.maximum(amin, np.abs(x), dtype=np.float64))
+    x = np.asarray(x)
+    db = np.empty(x.shape, dtype=np.float64)  # one buffer, every step in place: same numbers
+    np.abs(x, out=db)
+    np.maximum(db, amin, out=db)
+    np.log10(db, out=db)
+    db *= 20.0
     if top_db is not None:
-        db = np.maximum(db, np.max(db, axis=axis, keepdims=True) - top_db)
+        np.maximum(db, np.max(db, axis=axis, keepdims=True) - top_db, out=db)
     return db
 
 
-def from_db(x_db: np.ndarray) -> np.ndarray:
-    """``librosa.db_to_amplitude(x_db, ref=1.0)``: ``10 ** (x_db / 20)``."""
-    return np.exp(np.asarray(x_db, dtype=np.float64) * (np.log(10.0) / 20.0))
+def from_db(x_db: np.ndarray, *, out: Optional[np.ndarray] = None) -> np.ndarray:
+    """``librosa.db_to_amplitude(x_db, ref=1.0)``: ``10 ** (x_db / 20)``.
+
+    ``out`` (float64, ``x_db``'s shape) receives the result -- it may be ``x_db`` itself.
+    """
+    x_db = np.asarray(x_db, dtype=np.float64)
+    out = np.multiply(x_db, np.log(10.0) / 20.0, out=out)
+    return np.exp(out, out=out)
