@@ -36,6 +36,10 @@ __all__ = ["FILTERS_LEN", "fast_length", "lagged_products", "BssEvalV4"]
 FILTERS_LEN = 512
 #: Block length of the correlations (their FFTs are ``BLOCK + FILTERS_LEN`` long).
 BLOCK = 16384
+#: Blocks of a signal transformed at once for its correlations.
+BLOCKS_AT_ONCE = 32
+#: Windows projected at once (an estimate's working memory is a few of these batches).
+WINDOW_BATCH = 16
 
 
 def fast_length(n: int) -> int:
@@ -70,14 +74,20 @@ class _Blocks:
         self.conj_spectra = np.conj(np.fft.rfft(blocks, n=self.size, axis=-1))  # (..., nb, size/2+1)
 
     def against(self, y: np.ndarray) -> np.ndarray:
-        """``out[..., m] = sum_n x[..., n] * y[n + m]`` for ``m = 0..lags-1`` (``y`` zero past its end)."""
-        y = np.asarray(y, dtype=np.float64)
-        ext = np.zeros(self.nb * self.block + self.size)
-        ext[: min(len(y), len(ext))] = y[: len(ext)]
-        starts = np.arange(self.nb) * self.block
-        idx = starts[:, None] + np.arange(self.size)[None, :]
-        spec = np.fft.rfft(ext[idx], axis=-1)  # (nb, size/2+1)
-        total = np.einsum("...bf,bf->...f", self.conj_spectra, spec)
+        """``out[..., m] = sum_n x[..., n] * y[n + m]`` for ``m = 0..lags-1`` (``y`` zero past its end).
+
+        *y*'s blocks are transformed :data:`BLOCKS_AT_ONCE` at a time (bounded temporaries).
+        """
+        y = np.asarray(y)
+        total = np.zeros(self.conj_spectra.shape[:-2] + self.conj_spectra.shape[-1:], dtype=complex)
+        for first in range(0, self.nb, BLOCKS_AT_ONCE):
+            last = min(first + BLOCKS_AT_ONCE, self.nb)
+            frames = np.zeros((last - first, self.size))
+            for i, b in enumerate(range(first, last)):
+                part = y[b * self.block : b * self.block + self.size]
+                frames[i, : len(part)] = part
+            spec = np.fft.rfft(frames, axis=-1)  # (blocks, size/2+1)
+            total += np.einsum("...bf,bf->...f", self.conj_spectra[..., first:last, :], spec)
         return np.fft.irfft(total, n=self.size, axis=-1)[..., : self.lags]
 
 
@@ -169,8 +179,7 @@ class BssEvalV4:
         self._ref_windows = wins
         self._ref_spectra = np.fft.rfft(wins, n=self.size, axis=2)  # (nsrc, nwin, F, nchan)
         self._ref_energy = [_energy(wins[j]) for j in range(self.nsrc)]
-        silent = np.all(np.sum(wins, axis=-1) == 0, axis=2)  # (nsrc, nwin): silent windows
-        self._ref_silent_win = np.any(silent, axis=0)
+        self._ref_silent_win = np.any(_silent_windows(wins), axis=0)  # (nwin,)
 
     @staticmethod
     def _reshape(G: np.ndarray) -> np.ndarray:
@@ -195,14 +204,19 @@ class BssEvalV4:
         Cj = self._solve_own[j](own).reshape(nchan, L, nchan)
         return C, Cj
 
-    def _project(self, sources: List[int], C: np.ndarray) -> np.ndarray:
-        """Each window of the references *sources* filtered by *C* (summed): (nwin, w + L - 1, nchan)."""
+    def _filter_spectra(self, C: np.ndarray) -> np.ndarray:
+        """Spectra of distortion filters [shape=(n, nchan_in, L, nchan_out)] at the window FFT size."""
+        return np.fft.rfft(C, n=self.size, axis=-2)  # (n, nchan_in, F, nchan_out)
+
+    def _project(self, sources: List[int], filt: np.ndarray, wins: slice) -> np.ndarray:
+        """Windows *wins* of the references *sources* filtered by *filt* (their filters' spectra,
+        summed): (n_windows, w + L - 1, nchan)."""
         n_out = self.w + self.L - 1
-        filt = np.fft.rfft(C, n=self.size, axis=-2)  # (len(sources), nchan_in, F, nchan_out)
-        total = np.zeros((self.nwin, filt.shape[-2], self.nchan), dtype=complex)
+        spectra = self._ref_spectra[:, wins]
+        total = np.zeros((spectra.shape[1], filt.shape[-2], self.nchan), dtype=complex)
         for s_i, s in enumerate(sources):
             for cj in range(self.nchan):
-                total += self._ref_spectra[s, :, :, cj, None] * filt[s_i, cj][None]
+                total += spectra[s, :, :, cj, None] * filt[s_i, cj][None]
         return np.fft.irfft(total, n=self.size, axis=1)[:, :n_out, :]
 
     def evaluate(
@@ -230,36 +244,54 @@ class BssEvalV4:
         Returns
         -------
         dict of str -> np.ndarray [shape=(nsrc, nwin)]
+
+        Notes
+        -----
+        The projections are made :data:`WINDOW_BATCH` windows at a time, so an estimate's
+        working memory does not grow with the song's length.
         """
         ests = np.asarray(estimates, dtype=np.float64)
         chosen = list(sources) if sources else list(range(self.nsrc))
         out = {key: np.full((self.nsrc, self.nwin), np.nan) for key in ("sdr", "isr", "sir", "sar")}
         w = self.w
         est_wins = self._windows(ests)  # (nsrc, nwin, w, nchan), a view
-        est_silent = np.all(np.sum(est_wins[chosen], axis=-1) == 0, axis=2)  # (len(chosen), nwin)
-        dead = self._ref_silent_win | np.any(est_silent, axis=0)
+        dead = self._ref_silent_win | np.any(_silent_windows(est_wins[chosen]), axis=0)
         for j in chosen:
             D = correlations[j] if correlations is not None else self.correlations(ests[j])
             C, Cj = self._filters(D, j)
-            p_spat = self._project([j], Cj[None])  # (nwin, w+L-1, nchan)
-            p_all = self._project(list(range(self.nsrc)), C)
-            ref, est = self._ref_windows[j], est_wins[j]  # (nwin, w, nchan); zero past w
-            # museval's e_spat = p_spat - s_true, e_interf = p_all - p_spat, e_artif = est - p_all
-            # (s_true and est are the windows zero-padded to w + L - 1 samples)
-            e_true = self._ref_energy[j]
-            crit = {
-                "sdr": _db(e_true, _energy(est - ref)),
-                "isr": _db(e_true, _energy(p_spat[:, :w] - ref) + _energy(p_spat[:, w:])),
-                "sir": _db(_energy(p_spat), _energy(p_all - p_spat)),
-                "sar": _db(_energy(p_all), _energy(est - p_all[:, :w]) + _energy(p_all[:, w:])),
-            }
-            for key, value in crit.items():
-                out[key][j] = np.where(dead, np.nan, value)
+            filt_all, filt_own = self._filter_spectra(C), self._filter_spectra(Cj[None])
+            for start in range(0, self.nwin, WINDOW_BATCH):
+                b = slice(start, min(start + WINDOW_BATCH, self.nwin))
+                p_spat = self._project([j], filt_own, b)  # (n, w+L-1, nchan)
+                p_all = self._project(list(range(self.nsrc)), filt_all, b)
+                ref, est = self._ref_windows[j, b], est_wins[j, b]  # (n, w, nchan); zero past w
+                # museval's e_spat = p_spat - s_true, e_interf = p_all - p_spat, e_artif = est - p_all
+                # (s_true and est are the windows zero-padded to w + L - 1 samples)
+                e_true = self._ref_energy[j][b]
+                crit = {
+                    "sdr": _db(e_true, _energy(est - ref)),
+                    "isr": _db(e_true, _energy(p_spat[:, :w] - ref) + _energy(p_spat[:, w:])),
+                    "sir": _db(_energy(p_spat), _energy(p_all - p_spat)),
+                    "sar": _db(_energy(p_all), _energy(est - p_all[:, :w]) + _energy(p_all[:, w:])),
+                }
+                for key, value in crit.items():
+                    out[key][j, b] = np.where(dead[b], np.nan, value)
         return out
 
     def _windows(self, x: np.ndarray) -> np.ndarray:
         """The windows of signals [shape=(nsrc, nsampl, nchan)] as a view (nsrc, nwin, w, nchan)."""
         return x[:, : self.nwin * self.w].reshape(x.shape[0], self.nwin, self.w, x.shape[-1])
+
+
+def _silent_windows(wins: np.ndarray) -> np.ndarray:
+    """museval's silent windows: (nsrc, nwin, w, nchan) -> (nsrc, nwin), True where the channel
+    sum is zero at every sample (in batches of windows)."""
+    out = np.empty(wins.shape[:2], dtype=bool)
+    for start in range(0, wins.shape[1], WINDOW_BATCH):
+        b = slice(start, start + WINDOW_BATCH)
+        part = wins[:, b, :, 0] if wins.shape[-1] == 1 else np.sum(wins[:, b], axis=-1)
+        out[:, b] = ~np.any(part != 0, axis=2)
+    return out
 
 
 def _energy(x: np.ndarray) -> np.ndarray:

@@ -28,6 +28,7 @@ Decisions, written down:
 from __future__ import annotations
 
 import math
+import threading
 import warnings
 from typing import Any, Dict, Optional
 
@@ -55,6 +56,8 @@ BSS_KEYS = ("sdr", "isr", "sir", "sar")
 
 #: Default SI-SDR ``eps``: float64 resolution, caps SI-SDR at about 156.5 dB.
 _EPS = float(np.finfo(np.float64).eps)
+#: Samples per chunk where a scorer sums over a whole signal (bounds its temporaries).
+_CHUNK = 1 << 18
 
 #: A zero-mean signal whose energy is below this fraction of its raw energy is
 #: silent (a constant/DC signal leaves only rounding residue after mean removal).
@@ -147,8 +150,22 @@ def _zero_mean_flat(y: np.ndarray) -> "tuple[np.ndarray, bool]":
     return y, energy <= _SILENT_REL * raw
 
 
+def _energies(x: np.ndarray, mean: np.ndarray) -> "tuple[float, float]":
+    """Energy of ``x - mean`` and of ``x`` [shape=(n, channels)], summed in chunks."""
+    raw = energy = 0.0
+    for c in range(x.shape[1]):
+        for start in range(0, x.shape[0], _CHUNK):
+            xc = x[start : start + _CHUNK, c]
+            raw += float(np.dot(xc, xc))
+            ec = xc - mean[c]
+            energy += float(np.dot(ec, ec))
+    return energy, raw
+
+
 def _museval_silent(src: np.ndarray) -> bool:
     """museval's silence rule for one ``(n, channels)`` source: channel sum is 0."""
+    if src.shape[-1] == 1:
+        return not np.any(src)
     return bool(np.all(np.sum(src, axis=-1) == 0))
 
 
@@ -221,7 +238,12 @@ def si_sdr(reference: Any, estimate: Any, *, eps: float = _EPS) -> float:
         )
     if est_silent:
         return float("nan")
-    alpha = np.dot(e, r) / np.dot(r, r)
+    return _si_sdr_zero_mean(r, float(np.dot(r, r)), e, eps)
+
+
+def _si_sdr_zero_mean(r: np.ndarray, rr: float, e: np.ndarray, eps: float) -> float:
+    """SI-SDR of zero-mean flat signals, the reference's energy ``rr = <r, r>`` given."""
+    alpha = np.dot(e, r) / rr
     target = alpha * r
     t_energy = float(np.dot(target, target))
     if t_energy == 0.0:
@@ -401,8 +423,8 @@ class PairScorer:
     """
 
     def __init__(self, vocal: Any, mixture: Any, *, sr: int, bss: bool = True, window_s: float = 1.0):
-        v = np.asarray(as_channels_first(vocal), dtype=np.float64)
-        m = np.asarray(as_channels_first(mixture), dtype=np.float64)
+        v = as_channels_first(vocal)
+        m = as_channels_first(mixture)
         if v.shape != m.shape:
             raise ParameterError(
                 f"vocal {np.shape(vocal)} and mixture {np.shape(mixture)} shapes differ: allowed identical "
@@ -410,47 +432,111 @@ class PairScorer:
             )
         for name, y in (("vocal", v), ("mixture", m)):
             _check_finite(name, y)
-        self.vocal, self.mixture, self.sr = v, m, sr
-        self.accompaniment = m - v
-        if _zero_mean_flat(v)[1]:
-            raise ParameterError(
-                "vocal is silent: separation metrics are undefined (allowed a non-silent vocal reference)"
-            )
-        if _zero_mean_flat(self.accompaniment)[1]:
-            raise ParameterError(
-                "accompaniment (mixture - vocal) is silent: separation metrics are undefined "
-                "(allowed a mixture that is not the vocal alone)"
-            )
-        self.mixture_si_sdr = si_sdr(v, m)
+        self.shape, self.sr = v.shape, sr
+        # the true sources as (2, n, channels) float64 -- museval's layout, shared with BSS
+        # Eval -- and the mixture; every estimate is scored in a per-thread workspace of the
+        # same shape
+        self._refs = np.empty((2,) + v.T.shape)
+        self._refs[0] = v.T
+        self._mixture = np.ascontiguousarray(m.T, dtype=np.float64)
+        np.subtract(self._mixture, self._refs[0], out=self._refs[1])
+        self._means = self._refs.mean(axis=1)  # (2, channels): the zero-mean references' offsets
+        self._energies = []
+        for j, role in enumerate(("vocal", "accompaniment (mixture - vocal)")):
+            energy, raw = _energies(self._refs[j], self._means[j])
+            if energy <= _SILENT_REL * raw:
+                detail = "a non-silent vocal reference" if j == 0 else "a mixture that is not the vocal alone"
+                raise ParameterError(f"{role} is silent: separation metrics are undefined (allowed {detail})")
+            self._energies.append(energy)
+        self.mixture_si_sdr = self._si_sdr(0, self._mixture)
+        self.bss = bool(bss)
+        self._window = int(window_s * sr)
         self._bss: Optional[BssEvalV4] = None
-        if bss:
-            refs = np.stack([as_samples_channels(v), as_samples_channels(self.accompaniment)])
-            win = int(window_s * sr)
-            self._bss = BssEvalV4(refs, window=win)
-            self._mixture_correlations = self._bss.correlations(as_samples_channels(m))
+        self._lock = threading.Lock()
+        self._local = threading.local()
+
+    def prepare(self) -> "PairScorer":
+        """Compute the reference statistics now (else the first :meth:`score` does).
+
+        Thread-safe and idempotent: a run starts this on one core while the method runs
+        on the other; a thread that scores meanwhile waits for it.
+        """
+        with self._lock:
+            if self.bss and self._bss is None:
+                bss = BssEvalV4(self._refs, window=self._window)
+                self._mixture_correlations = bss.correlations(self._mixture)
+                self._bss = bss
+        return self
+
+    def _zero_mean_chunks(self, j: int):
+        """Reference *j*'s zero-mean samples, channel by channel, in chunks (float64)."""
+        n, channels = self._refs.shape[1:]
+        for c in range(channels):
+            for start in range(0, n, _CHUNK):
+                yield self._refs[j, start : start + _CHUNK, c] - self._means[j, c]
+
+    def _si_sdr(self, j: int, x: np.ndarray) -> float:
+        """``si_sdr(reference j, x)`` for ``x`` [shape=(n, channels)], float64 (0 = vocal,
+        1 = accompaniment): :func:`si_sdr`'s arithmetic in chunks, the reference's energy
+        computed once."""
+        n, channels = x.shape
+        mean = x.mean(axis=0)
+        energy, raw = _energies(x, mean)
+        if energy <= _SILENT_REL * raw:
+            return float("nan")  # silent estimate: undefined
+        refs = self._zero_mean_chunks(j)
+        dot = 0.0
+        for c in range(channels):
+            for start in range(0, n, _CHUNK):
+                dot += float(np.dot(x[start : start + _CHUNK, c] - mean[c], next(refs)))
+        alpha = dot / self._energies[j]
+        refs = self._zero_mean_chunks(j)
+        t_energy = n_energy = 0.0
+        for c in range(channels):
+            for start in range(0, n, _CHUNK):
+                target = alpha * next(refs)
+                noise = (x[start : start + _CHUNK, c] - mean[c]) - target
+                t_energy += float(np.dot(target, target))
+                n_energy += float(np.dot(noise, noise))
+        if t_energy == 0.0:
+            return float("-inf")
+        n_energy = max(n_energy, _EPS * t_energy)
+        if n_energy == 0.0:
+            return float("inf")
+        return float(10.0 * np.log10(t_energy / n_energy))
+
+    def _workspace(self) -> np.ndarray:
+        """This thread's (2, n, channels) float64 buffer for an estimate and its accompaniment."""
+        buf = getattr(self._local, "buffer", None)
+        if buf is None:
+            buf = self._local.buffer = np.empty(self._refs.shape)
+        return buf
 
     def score(self, estimate: Any) -> Scores:
         """The :class:`Scores` of one vocal estimate (same shape as the vocal)."""
-        e = np.asarray(as_channels_first(estimate), dtype=np.float64)
-        if e.shape != self.vocal.shape:
+        e = as_channels_first(estimate)
+        if e.shape != self.shape:
             raise ParameterError(
-                f"estimate {np.shape(estimate)} and vocal {self.vocal.shape} shapes differ: allowed identical "
+                f"estimate {np.shape(estimate)} and vocal {self.shape} shapes differ: allowed identical "
                 "shapes (channels, n) or (n, channels)"
             )
         _check_finite("estimate", e)
-        acc_est = self.mixture - e
-        vocal_si = si_sdr(self.vocal, e)
+        ests = self._workspace()
+        ests[0] = e.T
+        np.subtract(self._mixture, ests[0], out=ests[1])  # what the separator leaves behind
+        vocal_si = self._si_sdr(0, ests[0])
         vocal_bss: Dict[str, Any] = {}
         acc_bss: Dict[str, Any] = {}
-        if self._bss is not None:
-            ests = np.stack([as_samples_channels(e), as_samples_channels(acc_est)])
+        if self.bss:
+            self.prepare()
+            assert self._bss is not None
             d_est = self._bss.correlations(ests[0])
             med = _bss_medians(self._bss, ests, [d_est, self._mixture_correlations - d_est])
             for key in ("sdr", "sir", "sar", "isr"):
                 k = BSS_KEYS.index(key)
                 vocal_bss[key] = float(med[0, k])
                 acc_bss[key] = float(med[1, k])
-        accompaniment = Scores(si_sdr=si_sdr(self.accompaniment, acc_est), **acc_bss)
+        accompaniment = Scores(si_sdr=self._si_sdr(1, ests[1]), **acc_bss)
         return Scores(
             si_sdr=vocal_si, si_sdr_i=vocal_si - self.mixture_si_sdr, **vocal_bss, accompaniment=accompaniment
         )
