@@ -20,7 +20,7 @@ import enum
 import inspect
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Callable, Union
+from typing import Callable, Optional, Union
 
 import numpy as np
 
@@ -59,6 +59,14 @@ class Mixture:
     def stft(self) -> np.ndarray:
         return stft(self.audio, config=self.config)
 
+    @classmethod
+    def with_stft(cls, audio: np.ndarray, config: Config, X: Optional[np.ndarray]) -> "Mixture":
+        """A mixture whose STFT the caller already has (``X = stft(audio, config=config)``)."""
+        out = cls(audio, config)
+        if X is not None:
+            out.__dict__["stft"] = X  # the cached_property's slot
+        return out
+
     def reconstruct(self, mask_or_stft: np.ndarray, *, is_mask: bool = True) -> np.ndarray:
         """Audio [shape=(n,)] of ``mask * stft`` (or of a complex STFT), the mixture's length."""
         X = mask_or_stft * self.stft if is_mask else mask_or_stft
@@ -83,6 +91,14 @@ class Reference:
     @cached_property
     def stft(self) -> np.ndarray:
         return stft(self.audio, config=self.config)
+
+    @classmethod
+    def with_stft(cls, audio: np.ndarray, config: Config, V: Optional[np.ndarray]) -> "Reference":
+        """A reference whose STFT the caller already has (``V = stft(audio, config=config)``)."""
+        out = cls(audio, config)
+        if V is not None:
+            out.__dict__["stft"] = V  # the cached_property's slot
+        return out
 
 
 #: ``fn(mixture) -> estimate [shape=(n,)]``.

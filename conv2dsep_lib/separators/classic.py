@@ -6,7 +6,7 @@ method's ISTFT, so a difference to the fingerprint method comes from the magnitu
 
 from __future__ import annotations
 
-from typing import Tuple
+from typing import List, Tuple
 
 import numpy as np
 
@@ -22,6 +22,7 @@ __all__ = [
     "HPSS_STAGE1",
     "HPSS_STAGE2",
     "repet_width",
+    "repet_neighbours",
     "repet_sim_mask",
     "hpss_mask",
     "hpss_masks",
@@ -38,6 +39,8 @@ REPET_MARGIN_V = 10.0
 REPET_CHUNK_S = 30.0
 #: Overlap of those chunks (s), over which their masks are cross-faded.
 REPET_OVERLAP_S = 5.0
+#: Frames whose neighbour medians are taken in one call (bounds the gathered block's size).
+REPET_BATCH = 64
 #: HPSS stage 1 (sustained instruments vs. the rest): time kernel, frequency kernel.
 HPSS_STAGE1 = (1.0, 30.0)  # (seconds, Hz): 21 frames x 3 bins at the default config
 #: HPSS stage 2 (voice vs. drums, on stage 1's percussive part).
@@ -85,12 +88,67 @@ def repet_width(n_frames: int, *, config: Config) -> int:
     return max(1, min(target, limit))
 
 
+def repet_neighbours(S: np.ndarray, *, width: int) -> List[np.ndarray]:
+    """The frames whose median models each frame of *S* [shape=(n_bins, t)]: per frame, the
+    indices librosa's ``recurrence_matrix(S, metric="cosine", width=width)`` links it to.
+
+    librosa asks scikit-learn for the ``k + 2 * width`` nearest frames by cosine distance
+    (``k = 2 * ceil(sqrt(t - 2 * width + 1))``), drops those closer than *width* frames in
+    time, and keeps ``k`` of the rest -- in the order ``np.argsort`` gives to equal
+    connectivity weights, not by distance.  This does the same, with the same calls, but
+    vectorised instead of element by element on a sparse matrix (the same sets, in
+    milliseconds rather than half a second per 30 s).
+    """
+    from sklearn.neighbors import NearestNeighbors
+
+    t = S.shape[-1]
+    k = int(2 * np.ceil(np.sqrt(t - 2 * width + 1)))
+    try:
+        knn = NearestNeighbors(n_neighbors=min(t - 1, k + 2 * width), metric="cosine", algorithm="auto")
+    except ValueError:  # pragma: no cover - librosa's fallback
+        knn = NearestNeighbors(n_neighbors=min(t - 1, k + 2 * width), metric="cosine", algorithm="brute")
+    knn.fit(S.T)
+    candidates = np.sort(knn.kneighbors(return_distance=False), axis=1)
+    orders: dict = {}
+    out = []
+    for i, links in enumerate(candidates):
+        links = links[np.abs(links - i) >= width]
+        n = len(links)
+        if n not in orders:  # librosa: argsort of n equal weights [shape=(1, n)]
+            orders[n] = np.argsort(np.ones((1, n)))[0]
+        out.append(np.sort(links[orders[n]][:k]))
+    return out
+
+
+def _neighbour_median(S: np.ndarray, neighbours: List[np.ndarray]) -> np.ndarray:
+    """``out[:, i] = median(S[:, neighbours[i]], axis=1)`` (``S[:, i]`` where there are none):
+    librosa's ``nn_filter(aggregate=np.median)``, batched over frames with as many neighbours."""
+    import bottleneck
+
+    frames = np.ascontiguousarray(S.T)
+    out = np.empty_like(frames)
+    by_count: dict = {}
+    for i, nb in enumerate(neighbours):
+        by_count.setdefault(len(nb), []).append(i)
+    for count, rows in by_count.items():
+        rows_a = np.asarray(rows)
+        if count == 0:
+            out[rows_a] = frames[rows_a]
+            continue
+        idx = np.stack([neighbours[i] for i in rows])
+        for start in range(0, len(rows_a), REPET_BATCH):
+            part = slice(start, start + REPET_BATCH)
+            out[rows_a[part]] = bottleneck.median(frames[idx[part]], axis=1)
+    return out.T
+
+
 def _repet_sim_chunk(S: np.ndarray, config: Config) -> np.ndarray:
-    """librosa gallery "Vocal separation" (REPET-SIM, Rafii & Pardo 2012) foreground mask of *S*."""
+    """librosa gallery "Vocal separation" (REPET-SIM, Rafii & Pardo 2012) foreground mask of *S*:
+    ``nn_filter(S, aggregate=np.median, metric="cosine", width=...)``, then the soft mask."""
     import librosa
 
     width = repet_width(S.shape[-1], config=config)
-    S_filter = librosa.decompose.nn_filter(S, aggregate=np.median, metric="cosine", width=width)
+    S_filter = _neighbour_median(S, repet_neighbours(S, width=width))
     S_filter = np.minimum(S, S_filter)
     return librosa.util.softmask(S - S_filter, REPET_MARGIN_V * S_filter, power=2)
 

@@ -19,8 +19,9 @@ name                  kind       vocal estimate
 
 from __future__ import annotations
 
+import functools
 from types import MappingProxyType
-from typing import Any, Dict, Iterable, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Tuple
 
 import numpy as np
 
@@ -40,6 +41,7 @@ __all__ = [
     "separate",
     "baseline_estimate",
     "compute_baselines",
+    "baseline_jobs",
 ]
 
 SEPARATORS: Mapping[str, Separator] = MappingProxyType(
@@ -107,7 +109,14 @@ def separate(name: str, mixture: Mixture, reference: Optional[Reference] = None)
     return sep.function(mixture, reference)  # type: ignore[call-arg]
 
 
-def _signals(mixture: Any, vocal: Any, names: Iterable[str], config: Config):
+def _signals(
+    mixture: Any,
+    vocal: Any,
+    names: Iterable[str],
+    config: Config,
+    mixture_stft: Optional[np.ndarray] = None,
+    vocal_stft: Optional[np.ndarray] = None,
+):
     names = list(names)
     for n in names:
         if n not in BASELINE_KINDS:
@@ -124,8 +133,8 @@ def _signals(mixture: Any, vocal: Any, names: Iterable[str], config: Config):
             raise ParameterError(
                 f"vocal length {voc.shape[0]} differs from mixture length {mix.shape[0]}: allowed equal lengths"
             )
-        ref = Reference(voc, config)
-    return names, Mixture(mix, config), ref
+        ref = Reference.with_stft(voc, config, vocal_stft)
+    return names, Mixture.with_stft(mix, config, mixture_stft), ref
 
 
 def baseline_estimate(
@@ -159,7 +168,13 @@ def baseline_estimate(
 
 
 def compute_baselines(
-    mixture: np.ndarray, vocal: Optional[np.ndarray], *, config: Config, names: Optional[Iterable[str]] = None
+    mixture: np.ndarray,
+    vocal: Optional[np.ndarray],
+    *,
+    config: Config,
+    names: Optional[Iterable[str]] = None,
+    mixture_stft: Optional[np.ndarray] = None,
+    vocal_stft: Optional[np.ndarray] = None,
 ) -> Dict[str, np.ndarray]:
     """Several baselines' estimates, sharing one STFT of the mixture and of the vocal.
 
@@ -171,15 +186,34 @@ def compute_baselines(
     config : Config
     names : iterable of str, optional
         Default all of :data:`BASELINES`, in that order.
+    mixture_stft, vocal_stft : np.ndarray [shape=(n_bins, n_frames)], complex, optional
+        ``stft(mixture, config=config)`` and ``stft(vocal, ...)`` if the caller has them.
 
     Returns
     -------
     dict of str -> np.ndarray [shape=(n,), float32]
         In the order asked; each name's kind is ``BASELINE_KINDS[name]``.
     """
+    jobs = baseline_jobs(
+        mixture, vocal, config=config, names=names, mixture_stft=mixture_stft, vocal_stft=vocal_stft
+    )
+    return {name: job() for name, job in jobs.items()}
+
+
+def baseline_jobs(
+    mixture: np.ndarray,
+    vocal: Optional[np.ndarray],
+    *,
+    config: Config,
+    names: Optional[Iterable[str]] = None,
+    mixture_stft: Optional[np.ndarray] = None,
+    vocal_stft: Optional[np.ndarray] = None,
+) -> Dict[str, Callable[[], np.ndarray]]:
+    """:func:`compute_baselines` as one call per baseline (to spread them over threads): the
+    inputs are checked now, each call returns that baseline's estimate [shape=(n,), float32]."""
     if names is None:
         names = [n for n, _ in BASELINES]
     elif isinstance(names, str):
         names = [names]
-    names, mix, ref = _signals(mixture, vocal, names, config)
-    return {name: separate(name, mix, ref) for name in names}
+    names, mix, ref = _signals(mixture, vocal, names, config, mixture_stft, vocal_stft)
+    return {name: functools.partial(separate, name, mix, ref) for name in names}
