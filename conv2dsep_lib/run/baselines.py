@@ -23,9 +23,10 @@ import hashlib
 import json
 import os
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Dict, Iterator, Optional
 
 import numpy as np
 
@@ -38,14 +39,32 @@ from ..scoring.scores import Scores
 from ..separators.registry import BASELINE_KINDS, compute_baselines
 from ..sources.audio import AudioPair
 
-__all__ = ["CODE_PARTS", "ScoredBaseline", "cache_dir", "baseline_key", "score_baselines", "workers"]
+__all__ = [
+    "CODE_PARTS",
+    "ScoredBaseline",
+    "cache_dir",
+    "baseline_key",
+    "cached_baselines",
+    "store_baselines",
+    "score_baselines",
+    "workers",
+    "THREADS_VARIABLE",
+]
 
 #: The code whose edits change a baseline's numbers (relative to the package).
 CODE_PARTS = ("separators", "scoring", "method/transforms.py", "core/config.py")
 
 
+#: Environment variable that caps the threads one run uses (a sweep's pool workers set it to 1).
+THREADS_VARIABLE = "CONV2DSEP_THREADS"
+
+
 def workers() -> int:
-    """Threads for scoring: the cores this process may use."""
+    """Threads one run may use: ``$CONV2DSEP_THREADS`` if set, else the cores this process may
+    use (a sweep's pool workers run one thread each, its parallelism being the processes)."""
+    value = os.environ.get(THREADS_VARIABLE, "").strip()
+    if value.isdigit() and int(value) >= 1:
+        return int(value)
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not Linux
@@ -97,6 +116,39 @@ def _read(path: Path) -> Optional[Dict[str, ScoredBaseline]]:
         return None
 
 
+def _path(pair: AudioPair, *, config: Config, bss: bool) -> Path:
+    return cache_dir() / "baselines" / f"{baseline_key(pair, config=config, bss=bss)}.json"
+
+
+def cached_baselines(
+    pair: AudioPair, *, config: Config, bss: bool = True
+) -> Optional[Dict[str, ScoredBaseline]]:
+    """The pair's baselines from the cache (scores only, ``estimate=None``), or ``None``."""
+    cached = _read(_path(pair, config=config, bss=bss))
+    if cached is None or set(cached) != set(BASELINE_KINDS):
+        return None
+    return {name: cached[name] for name in BASELINE_KINDS}
+
+
+def store_baselines(
+    pair: AudioPair, baselines: Dict[str, ScoredBaseline], *, config: Config, bss: bool = True
+) -> None:
+    """Remember the pair's baseline scores (an unwritable cache only costs time)."""
+    path = _path(pair, config=config, bss=bss)
+    try:
+        write_json(
+            path,
+            {
+                "key": path.stem,
+                "baselines": {
+                    name: {"kind": b.kind, "metrics": b.metrics.to_json()} for name, b in baselines.items()
+                },
+            },
+        )
+    except OSError:
+        pass
+
+
 def score_baselines(
     pair: AudioPair,
     *,
@@ -128,11 +180,44 @@ def score_baselines(
     dict of str -> ScoredBaseline
         In report order (:data:`conv2dsep_lib.separators.registry.BASELINES`).
     """
-    path = cache_dir() / "baselines" / f"{baseline_key(pair, config=config, bss=bss)}.json"
-    if cache and not keep_estimates:
-        cached = _read(path)
-        if cached is not None and set(cached) == set(BASELINE_KINDS):
-            return {name: cached[name] for name in BASELINE_KINDS}
+    if not cache:
+        return _score(pair, config=config, bss=bss, scorer=scorer, cache=False)
+    if not keep_estimates:
+        cached = cached_baselines(pair, config=config, bss=bss)
+        if cached is not None:
+            return cached
+    with _computing(_path(pair, config=config, bss=bss)):  # one process computes, the others wait
+        if not keep_estimates:
+            cached = cached_baselines(pair, config=config, bss=bss)
+            if cached is not None:
+                return cached
+        return _score(pair, config=config, bss=bss, scorer=scorer, cache=True)
+
+
+@contextmanager
+def _computing(path: Path) -> Iterator[None]:
+    """Wait for, then hold, the lock of one cache entry (``<key>.lock``, POSIX ``flock``): the
+    settings of a sweep that reach the same excerpt at once compute its baselines once."""
+    lock = path.with_suffix(".lock")
+    try:
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        f = open(lock, "a+")
+    except OSError:  # an unwritable cache only costs time
+        yield
+        return
+    with f:
+        try:
+            import fcntl
+
+            fcntl.flock(f, fcntl.LOCK_EX)
+        except (ImportError, OSError):  # pragma: no cover - no flock here
+            pass
+        yield
+
+
+def _score(
+    pair: AudioPair, *, config: Config, bss: bool, scorer: Optional[PairScorer], cache: bool
+) -> Dict[str, ScoredBaseline]:
     estimates = compute_baselines(pair.mixture, pair.vocal, config=config)
     scorer = scorer or PairScorer(pair.vocal, pair.mixture, sr=config.sr, bss=bss)
     with ThreadPoolExecutor(workers()) as pool:
@@ -142,16 +227,5 @@ def score_baselines(
         for name in estimates
     }
     if cache:
-        try:
-            write_json(
-                path,
-                {
-                    "key": path.stem,
-                    "baselines": {
-                        name: {"kind": b.kind, "metrics": b.metrics.to_json()} for name, b in out.items()
-                    },
-                },
-            )
-        except OSError:  # an unwritable cache only costs time
-            pass
+        store_baselines(pair, out, config=config, bss=bss)
     return out

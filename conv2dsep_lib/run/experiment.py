@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import math
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from functools import cached_property
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
 
@@ -26,12 +26,12 @@ from ..method.experiments import (
     Scorer,
     StepResult,
     TargetFingerprints,
+    iter_progressive,
     run_greedy,
-    run_progressive,
     slice_step,
 )
 from ..method.fingerprint import fingerprint_db, fingerprint_distance
-from ..method.transforms import istft_with_phase, stft
+from ..method.transforms import istft, istft_with_phase, stft, unit_phase
 from ..method.views import VIEW_NAMES
 from ..results.record import (
     BestPrefix,
@@ -45,8 +45,15 @@ from ..results.record import (
 )
 from ..scoring.metrics import PairScorer, separation_metrics, si_sdr
 from ..scoring.scores import Scores
+from ..separators.registry import BASELINE_KINDS, baseline_jobs
 from ..sources.audio import AudioPair
-from .baselines import ScoredBaseline, score_baselines, workers
+from .baselines import ScoredBaseline, cached_baselines, store_baselines, workers
+from .lanes import Lanes
+
+#: Key prefix of a baseline's scores among a run's (``"baseline:repet_sim"``).
+BASELINE_KEY = "baseline:"
+#: The baselines' rough relative cost on a long input (queued longest first).
+BASELINE_COST = {"repet_sim": 3.0, "hpss": 1.2, "oracle_irm": 0.2, "oracle_ibm": 0.2, "mixture": 0.0}
 
 __all__ = [
     "make_scorer",
@@ -81,7 +88,9 @@ class Experiment:
     metrics : dict of str -> Scores
         :func:`conv2dsep_lib.scoring.metrics.separation_metrics` per estimate key.
     baselines : dict of str -> ScoredBaseline
-        Per baseline name, in report order.
+        Per baseline name, in report order (scores only: ``estimate`` is ``None``; ask
+        :func:`conv2dsep_lib.run.baselines.score_baselines` with ``keep_estimates=True``
+        for their audio).
     timings : dict of str -> float
         Seconds.
     shown : str
@@ -102,11 +111,19 @@ class Experiment:
     timings: Dict[str, float] = field(default_factory=dict)
     shown: str = "k=1"
 
+    @cached_property
+    def phase(self) -> np.ndarray:
+        """The mixture's phase factor [shape=(n_bins, n_frames)], complex (computed once)."""
+        return unit_phase(self.mixture_stft)
+
     def reconstruct(self, magnitude: np.ndarray) -> np.ndarray:
-        """Audio of a magnitude with the mixture's phase [shape=(n,)]."""
-        return istft_with_phase(
-            magnitude, self.mixture_stft, config=self.config, length=len(self.pair.mixture)
-        )
+        """Audio of a magnitude with the mixture's phase [shape=(n,)] (as
+        :func:`~conv2dsep_lib.method.transforms.istft_with_phase`; one thread at a time)."""
+        product = self.__dict__.get("_product")
+        if product is None or product.shape != magnitude.shape:
+            product = self.__dict__["_product"] = np.empty(magnitude.shape, dtype=np.complex128)
+        np.multiply(magnitude, self.phase, out=product)
+        return istft(product, config=self.config, length=len(self.pair.mixture))
 
 
 def run_experiment(
@@ -147,30 +164,9 @@ def run_experiment(
     t0 = time.perf_counter()
     X = stft(pair.mixture, config=config)
     mixture_mag = np.abs(X).astype(np.float64)
-    vocal_mag = np.abs(stft(pair.vocal, config=config)).astype(np.float64)
-    targets = TargetFingerprints(vocal_mag, config=config)
+    V: Optional[np.ndarray] = stft(pair.vocal, config=config)
+    targets = TargetFingerprints(np.abs(V).astype(np.float64), config=config)
     timings["stft"] = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
-    steps = run_progressive(mixture_mag, targets, n_slices=n_slices, config=config)
-    timings["progressive"] = time.perf_counter() - t0
-
-    g = None
-    if greedy:
-        t0 = time.perf_counter()
-        scorer = make_scorer(
-            config.greedy_score, config=config, targets=targets, mixture_stft=X, vocal=pair.vocal
-        )
-        g = run_greedy(
-            mixture_mag,
-            targets,
-            n_slices=n_slices,
-            config=config,
-            scorer=scorer,
-            score_name=config.greedy_score,
-            progress=progress,
-        )
-        timings["greedy"] = time.perf_counter() - t0
 
     exp = Experiment(
         pair=pair,
@@ -178,33 +174,96 @@ def run_experiment(
         n_slices=n_slices,
         command="best" if greedy else "progressive",
         mixture_stft=X,
-        progressive=steps,
-        greedy=g,
+        progressive=[],
+        greedy=None,
     )
-    chosen = {f"k={k}": step for k, step in enumerate(steps, start=1)}
-    if g is not None:
-        chosen["greedy"] = g.steps[-1]
-        chosen["greedy_best"] = g.steps[g.best_prefix - 1]
-    for key, step in chosen.items():
-        exp.estimates[key] = exp.reconstruct(step.magnitude)
-        step.loss_curve  # computed now, so the step can drop what it was computed from
-    # a whole song's N magnitudes are ~30 MB each: keep only the one the figures show
-    exp.shown = best_by_loss_key({key: step.loss for key, step in chosen.items() if key != "greedy"})
-    for key, step in chosen.items():
-        if step is not chosen[exp.shown]:
-            step.release()
-
-    t0 = time.perf_counter()
     scorer = PairScorer(pair.vocal, pair.mixture, sr=config.sr, bss=bss)
-    with ThreadPoolExecutor(workers()) as pool:
-        exp.metrics = dict(zip(exp.estimates, pool.map(scorer.score, exp.estimates.values())))
-    timings["metrics"] = time.perf_counter() - t0
+    scores: Dict[str, Scores] = {}
 
-    if baselines:
+    def score(key: str, estimate: np.ndarray) -> None:
+        scores[key] = scorer.score(estimate)
+
+    def baseline(name: str, job: Callable[[], np.ndarray]) -> None:
+        lanes.add(score, BASELINE_KEY + name, job())
+
+    cached = cached_baselines(pair, config=config, bss=bss) if baselines else None
+    # Two lanes (see .lanes): a helper thread builds the scorer's reference statistics and the
+    # baselines; this thread runs the method, resynthesises each state as it comes and queues
+    # its scoring, then helps with what is left.  A state's magnitude is dropped once it is
+    # audio, except the lowest-loss one (the figures show it).
+    with Lanes(helpers=workers() - 1) as lanes:
+        lanes.add(scorer.prepare)
+        if baselines and cached is None:
+            jobs = baseline_jobs(pair.mixture, pair.vocal, config=config, mixture_stft=X, vocal_stft=V)
+            for name in sorted(jobs, key=lambda n: BASELINE_COST.get(n, 0), reverse=True):
+                lanes.add(baseline, name, jobs[name])  # the longest first
+            del jobs
+        V = None  # the baseline jobs hold it as long as they need it
+
+        def extract(key: str, step: StepResult) -> None:
+            exp.estimates[key] = exp.reconstruct(step.magnitude)
+            step.loss_curve  # computed now, so the step can drop what it was computed from
+            lanes.add(score, key, exp.estimates[key])
+
         t0 = time.perf_counter()
-        exp.baselines = score_baselines(pair, config=config, bss=bss, scorer=scorer)
-        timings["baselines"] = time.perf_counter() - t0
+        kept: Optional[StepResult] = None
+        for k, step in enumerate(iter_progressive(mixture_mag, targets, n_slices=n_slices, config=config), 1):
+            exp.progressive.append(step)
+            extract(f"k={k}", step)
+            if kept is None or step.loss < kept.loss:
+                if kept is not None:
+                    kept.release()
+                kept = step
+            if k > 1 and exp.progressive[k - 2] is not kept:
+                exp.progressive[k - 2].release()  # the generator has moved past it
+            if not greedy:
+                targets.forget(step.view)  # progressive uses each view once
+        timings["progressive"] = time.perf_counter() - t0
+
+        if greedy:
+            t0 = time.perf_counter()
+            exp.greedy = run_greedy(
+                mixture_mag,
+                targets,
+                n_slices=n_slices,
+                config=config,
+                scorer=make_scorer(
+                    config.greedy_score, config=config, targets=targets, mixture_stft=X, vocal=pair.vocal
+                ),
+                score_name=config.greedy_score,
+                progress=progress,
+                keep_states=False,
+            )
+            g = exp.greedy
+            extract("greedy", g.steps[-1])
+            extract("greedy_best", g.steps[g.best_prefix - 1])
+            timings["greedy"] = time.perf_counter() - t0
+
+        chosen = {f"k={k}": step for k, step in enumerate(exp.progressive, start=1)}
+        if exp.greedy is not None:
+            chosen["greedy"] = exp.greedy.steps[-1]
+            chosen["greedy_best"] = exp.greedy.steps[exp.greedy.best_prefix - 1]
+        exp.shown = best_by_loss_key({key: s.loss for key, s in chosen.items() if key != "greedy"})
+        for s in chosen.values():
+            if s is not chosen[exp.shown]:
+                s.release()
+        del mixture_mag, targets, kept, chosen
+
+        t0 = time.perf_counter()
+        lanes.finish()
+        timings["evaluation"] = time.perf_counter() - t0
+    exp.metrics = {key: scores[key] for key in exp.estimates}
+    if cached is not None:
+        exp.baselines = cached
+    elif baselines:
+        exp.baselines = {
+            name: ScoredBaseline(kind=kind, estimate=None, metrics=scores[BASELINE_KEY + name])
+            for name, kind in BASELINE_KINDS.items()
+        }
+        store_baselines(pair, exp.baselines, config=config, bss=bss)
     exp.timings = timings
+    for scratch in ("_product", "phase"):  # recomputed if reconstruct is called again
+        exp.__dict__.pop(scratch, None)
     return exp
 
 
@@ -231,10 +290,10 @@ def make_scorer(
     if name == "si_sdr":
         if mixture_stft is None or vocal is None:
             raise ParameterError("the si_sdr greedy score needs the mixture STFT and the vocal")
-        X, reference = mixture_stft, vocal
+        phase, reference = unit_phase(mixture_stft), vocal
 
         def score(step: StepResult) -> float:
-            est = istft_with_phase(step.magnitude, X, config=config, length=len(reference))
+            est = istft(step.magnitude * phase, config=config, length=len(reference))
             value = -si_sdr(reference, est)
             return value if np.isfinite(value) or value == np.inf else np.inf  # silent: worst
 

@@ -261,6 +261,23 @@ EMPTY_BAND = 1e-8
 PADDING_SHARE = 0.5
 
 
+#: Welch segments for the band check: length (samples) and how many at most.
+SPECTRUM_SEGMENT = 8192
+SPECTRUM_SEGMENTS = 64
+
+
+def _average_spectrum(mono: np.ndarray) -> np.ndarray:
+    """Power spectrum of a signal averaged over up to :data:`SPECTRUM_SEGMENTS` Hann-windowed
+    segments spread over it (Welch's estimate; a short signal is one segment)."""
+    mono = mono - mono.mean()
+    n = min(len(mono), SPECTRUM_SEGMENT)
+    starts = np.unique(
+        np.linspace(0, len(mono) - n, min(SPECTRUM_SEGMENTS, max(1, len(mono) // n))).astype(int)
+    )
+    segments = np.stack([mono[s : s + n] for s in starts]) * np.hanning(n)  # no edge leakage
+    return np.mean(np.abs(np.fft.rfft(segments, axis=-1)) ** 2, axis=0)
+
+
 def audio_warnings(y: np.ndarray, *, sr: int, name: str, padding: float = 0.0) -> List[str]:
     """What is odd about a signal but does not stop a run (one line each).
 
@@ -280,25 +297,28 @@ def audio_warnings(y: np.ndarray, *, sr: int, name: str, padding: float = 0.0) -
         Exceeds full scale / looks clipped, carries a DC offset, is band-limited far
         below Nyquist, is mostly padding -- each with its measured value.
     """
-    x = np.atleast_2d(np.asarray(y, dtype=np.float64))
+    x = np.atleast_2d(np.asarray(y))
+    if not np.issubdtype(x.dtype, np.floating):
+        x = x.astype(np.float64)
     out: List[str] = []
-    peak = float(np.max(np.abs(x))) if x.size else 0.0
+    peak = float(max(np.max(x), -np.min(x))) if x.size else 0.0
     if peak > 1.0:
         out.append(f"{name} exceeds full scale: peak {20 * np.log10(peak):+.1f} dBFS (allowed <= 0 dBFS)")
     elif peak >= 0.999:
         share = float(np.mean(np.abs(x) >= 0.999))
         if share >= CLIP_SHARE:
             out.append(f"{name} looks clipped: {100 * share:.2f} % of its samples are at full scale")
-    mean = x.mean(axis=-1)
-    rms = np.sqrt(np.mean(x * x, axis=-1))
+    mean = x.mean(axis=-1, dtype=np.float64)
+    rms = np.sqrt(
+        np.array([np.dot(row.astype(np.float64), row.astype(np.float64)) for row in x]) / x.shape[-1]
+    )
     worst = int(np.argmax(np.abs(mean)))
     if abs(mean[worst]) > max(1e-3, DC_SHARE * rms[worst]):
         out.append(
             f"{name} carries a DC offset of {mean[worst]:+.4f} ({100 * abs(mean[worst]) / rms[worst]:.0f} % "
             "of its RMS)"
         )
-    mono = x.mean(axis=0)
-    power = np.abs(np.fft.rfft((mono - mono.mean()) * np.hanning(len(mono)))) ** 2  # no edge leakage
+    power = _average_spectrum(x.mean(axis=0, dtype=np.float64))
     total = float(power.sum())
     if total > 0 and len(power) > 8:
         upper = float(power[len(power) // 2 :].sum()) / total

@@ -21,6 +21,8 @@ __all__ = ["ORACLE", "save_figure", "short_name", "plot_spectrogram", "draw_kern
 
 #: The label every experiment figure's title carries.
 ORACLE = ORACLE_LABEL
+#: Spectrogram images wider than this many frames are max-pooled over time (see plot_spectrogram).
+MAX_IMAGE_FRAMES = 1000
 
 
 def save_figure(fig: Figure, path: PathLike, *, dpi: int = 110) -> Path:
@@ -49,11 +51,24 @@ def plot_spectrogram(
 ):
     """Draw a magnitude [shape=(n_bins, n_frames)] in dB (re *ref*, default its maximum) on *ax*.
 
+    A spectrogram wider than :data:`MAX_IMAGE_FRAMES` frames (a whole song) is drawn from
+    the maximum over runs of consecutive frames -- more columns than a figure has pixels
+    only cost time, and the maximum keeps short events visible.
+
     Returns the ``AxesImage`` (for a colour bar).
     """
     ref = float(np.max(mag)) if ref is None else ref
-    db = 20 * np.log10(np.maximum(mag, 1e-10) / max(ref, 1e-10))
     n_bins, n_frames = mag.shape
+    step = -(-n_frames // MAX_IMAGE_FRAMES)
+    if step > 1:
+        cut = n_frames // step * step
+        pooled = mag[:, :cut].reshape(n_bins, -1, step).max(axis=-1)
+        mag = (
+            np.concatenate([pooled, mag[:, cut:].max(axis=-1, keepdims=True)], axis=1)
+            if cut < n_frames
+            else pooled
+        )
+    db = 20 * np.log10(np.maximum(mag, 1e-10) / max(ref, 1e-10))
     extent = (0, n_frames * hop_length / sr, 0, sr / 2 / 1000)
     im = ax.imshow(db, origin="lower", aspect="auto", extent=extent, vmin=vmin, vmax=vmax, cmap="magma")
     ax.set_title(title, fontsize=9)
