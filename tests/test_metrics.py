@@ -420,3 +420,36 @@ def test_scores_round_trip_of_a_real_result_with_nan(sep_signals):
     assert math.isnan(m.accompaniment.si_sdr) and math.isnan(m.accompaniment.sdr)
     assert Scores.from_json(m.to_json()) == m
     assert m.to_json()["accompaniment"]["si_sdr"] is None and "si_sdr_i" not in m.to_json()["accompaniment"]
+
+
+def test_pair_scorer_gives_the_same_numbers_from_two_threads_at_once(sep_signals):
+    """A run scores its estimates on two threads; every number must equal a lone call's.
+
+    (scipy.linalg's ``lu_solve`` returned wrong distortion filters when two threads called
+    it at once -- the scorer serialises its LAPACK calls.)"""
+    import threading
+
+    from conv2dsep_lib.scoring.metrics import PairScorer
+
+    vocal, mixture = sep_signals[0], sep_signals[-1]
+    rng = np.random.default_rng(3)
+    estimates = [
+        (a * vocal + (1 - a) * mixture + 0.01 * rng.standard_normal(vocal.shape)).astype(np.float32)
+        for a in np.linspace(0.1, 0.9, 8)
+    ]
+    scorer = PairScorer(vocal, mixture, sr=SR).prepare()
+    alone = [scorer.score(e).to_json() for e in estimates]
+    for _ in range(3):
+        together: list = [None] * len(estimates)
+
+        def work(indices):
+            for i in indices:
+                together[i] = scorer.score(estimates[i]).to_json()
+
+        threads = [threading.Thread(target=work, args=(range(k, len(estimates), 2),)) for k in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert together == alone
+    assert alone[0] == separation_metrics(vocal, estimates[0], mixture, sr=SR).to_json()

@@ -31,7 +31,7 @@ from ..method.experiments import (
     slice_step,
 )
 from ..method.fingerprint import fingerprint_db, fingerprint_distance
-from ..method.transforms import istft, istft_with_phase, stft, unit_phase
+from ..method.transforms import istft_magnitude_phase, istft_with_phase, stft, unit_phase
 from ..method.views import VIEW_NAMES
 from ..results.record import (
     BestPrefix,
@@ -117,13 +117,9 @@ class Experiment:
         return unit_phase(self.mixture_stft)
 
     def reconstruct(self, magnitude: np.ndarray) -> np.ndarray:
-        """Audio of a magnitude with the mixture's phase [shape=(n,)] (as
-        :func:`~conv2dsep_lib.method.transforms.istft_with_phase`; one thread at a time)."""
-        product = self.__dict__.get("_product")
-        if product is None or product.shape != magnitude.shape:
-            product = self.__dict__["_product"] = np.empty(magnitude.shape, dtype=np.complex128)
-        np.multiply(magnitude, self.phase, out=product)
-        return istft(product, config=self.config, length=len(self.pair.mixture))
+        """Audio of a magnitude with the mixture's phase [shape=(n,)] (the numbers of
+        :func:`~conv2dsep_lib.method.transforms.istft_with_phase`)."""
+        return istft_magnitude_phase(magnitude, self.phase, config=self.config, length=len(self.pair.mixture))
 
 
 def run_experiment(
@@ -262,8 +258,7 @@ def run_experiment(
         }
         store_baselines(pair, exp.baselines, config=config, bss=bss)
     exp.timings = timings
-    for scratch in ("_product", "phase"):  # recomputed if reconstruct is called again
-        exp.__dict__.pop(scratch, None)
+    exp.__dict__.pop("phase", None)  # recomputed if reconstruct is called again
     return exp
 
 
@@ -293,7 +288,7 @@ def make_scorer(
         phase, reference = unit_phase(mixture_stft), vocal
 
         def score(step: StepResult) -> float:
-            est = istft(step.magnitude * phase, config=config, length=len(reference))
+            est = istft_magnitude_phase(step.magnitude, phase, config=config, length=len(reference))
             value = -si_sdr(reference, est)
             return value if np.isfinite(value) or value == np.inf else np.inf  # silent: worst
 

@@ -24,8 +24,9 @@ time-invariant filters; no permutation search.
 
 from __future__ import annotations
 
+import threading
 import warnings
-from typing import Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 from scipy.linalg import LinAlgWarning, lu_factor, lu_solve
@@ -103,6 +104,13 @@ def lagged_products(x: np.ndarray, y: np.ndarray, lags: int) -> np.ndarray:
     return _Blocks(x, lags).against(y)
 
 
+#: scipy.linalg's LAPACK wrappers are not safe to call from two threads at once: concurrent
+#: ``lu_solve`` calls were measured returning wrong solutions (scipy 1.17, OpenBLAS), the kind
+#: of f2py thread-safety defect of scipy issue #21936.  Every call here holds this lock (a
+#: solve takes about a millisecond; the FFTs around it run in parallel).
+_LAPACK = threading.Lock()
+
+
 class _Solver:
     """museval's filter solve for one Gram matrix ``G``, factored once.
 
@@ -114,7 +122,7 @@ class _Solver:
 
     def __init__(self, G: np.ndarray):
         eps = np.finfo(float).eps
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _LAPACK:
             warnings.simplefilter("ignore", LinAlgWarning)
             self._lu = lu_factor(G + eps * np.eye(G.shape[0]), check_finite=False)
         self._singular = bool(np.any(np.diag(self._lu[0]) == 0))
@@ -123,7 +131,8 @@ class _Solver:
     def __call__(self, D: np.ndarray) -> np.ndarray:
         if self._G is not None:
             return np.linalg.lstsq(self._G, D, rcond=None)[0]
-        return lu_solve(self._lu, D, check_finite=False)
+        with _LAPACK:
+            return lu_solve(self._lu, D, check_finite=False)
 
 
 def _db(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -221,18 +230,19 @@ class BssEvalV4:
 
     def evaluate(
         self,
-        estimates: np.ndarray,
+        estimates: Optional[np.ndarray] = None,
         *,
         sources: Tuple[int, ...] = (),
         correlations: Optional[List[np.ndarray]] = None,
+        windows: Optional[Callable[[slice], np.ndarray]] = None,
     ) -> Dict[str, np.ndarray]:
         """SDR, ISR, SIR, SAR of each estimate source and window, as ``museval.evaluate`` gives them.
 
         Parameters
         ----------
-        estimates : np.ndarray [shape=(nsrc, nsampl, nchan)]
+        estimates : np.ndarray [shape=(nsrc, nsampl, nchan)], optional
             Already padded / truncated to the references' length (museval's
-            ``pad_or_truncate``).
+            ``pad_or_truncate``).  Or give *windows* and *correlations* instead.
         sources : tuple of int
             Only these estimate sources (the others are ``nan``), and the silence rule
             looks at these estimates only -- what museval gives when every estimate slot
@@ -240,6 +250,10 @@ class BssEvalV4:
         correlations : list of np.ndarray, optional
             :meth:`correlations` of each estimate source, if the caller has them (e.g. by
             linearity: ``D(mixture - e) = D(mixture) - D(e)``).
+        windows : callable, optional
+            ``windows(b)`` -> the estimates' windows ``b`` (a slice of window indices) as
+            float64 [shape=(nsrc, len(b), window, nchan)] -- for a caller that derives the
+            estimates on the fly instead of holding them whole.
 
         Returns
         -------
@@ -247,24 +261,35 @@ class BssEvalV4:
 
         Notes
         -----
-        The projections are made :data:`WINDOW_BATCH` windows at a time, so an estimate's
-        working memory does not grow with the song's length.
+        Everything after the filters is done :data:`WINDOW_BATCH` windows at a time, so an
+        estimate's working memory does not grow with the song's length.
         """
-        ests = np.asarray(estimates, dtype=np.float64)
         chosen = list(sources) if sources else list(range(self.nsrc))
+        if windows is None:
+            if estimates is None:
+                raise ValueError("evaluate needs the estimates, or their windows and correlations")
+            ests = np.asarray(estimates, dtype=np.float64)
+            est_wins = self._windows(ests)  # (nsrc, nwin, w, nchan), a view
+            windows = lambda b: est_wins[:, b]  # noqa: E731
+            if correlations is None:
+                correlations = [self.correlations(ests[j]) for j in range(self.nsrc)]
+        elif correlations is None:
+            raise ValueError("evaluate with windows needs the correlations")
         out = {key: np.full((self.nsrc, self.nwin), np.nan) for key in ("sdr", "isr", "sir", "sar")}
         w = self.w
-        est_wins = self._windows(ests)  # (nsrc, nwin, w, nchan), a view
-        dead = self._ref_silent_win | np.any(_silent_windows(est_wins[chosen]), axis=0)
+        filters = {}
         for j in chosen:
-            D = correlations[j] if correlations is not None else self.correlations(ests[j])
-            C, Cj = self._filters(D, j)
-            filt_all, filt_own = self._filter_spectra(C), self._filter_spectra(Cj[None])
-            for start in range(0, self.nwin, WINDOW_BATCH):
-                b = slice(start, min(start + WINDOW_BATCH, self.nwin))
+            C, Cj = self._filters(correlations[j], j)
+            filters[j] = (self._filter_spectra(C), self._filter_spectra(Cj[None]))
+        for start in range(0, self.nwin, WINDOW_BATCH):
+            b = slice(start, min(start + WINDOW_BATCH, self.nwin))
+            wins = windows(b)
+            dead = self._ref_silent_win[b] | np.any(_silent_windows(wins[chosen]), axis=0)
+            for j in chosen:
+                filt_all, filt_own = filters[j]
                 p_spat = self._project([j], filt_own, b)  # (n, w+L-1, nchan)
                 p_all = self._project(list(range(self.nsrc)), filt_all, b)
-                ref, est = self._ref_windows[j, b], est_wins[j, b]  # (n, w, nchan); zero past w
+                ref, est = self._ref_windows[j, b], wins[j]  # (n, w, nchan); zero past w
                 # museval's e_spat = p_spat - s_true, e_interf = p_all - p_spat, e_artif = est - p_all
                 # (s_true and est are the windows zero-padded to w + L - 1 samples)
                 e_true = self._ref_energy[j][b]
@@ -275,7 +300,7 @@ class BssEvalV4:
                     "sar": _db(_energy(p_all), _energy(est - p_all[:, :w]) + _energy(p_all[:, w:])),
                 }
                 for key, value in crit.items():
-                    out[key][j, b] = np.where(dead[b], np.nan, value)
+                    out[key][j, b] = np.where(dead, np.nan, value)
         return out
 
     def _windows(self, x: np.ndarray) -> np.ndarray:

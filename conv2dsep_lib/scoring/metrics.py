@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 import threading
 import warnings
-from typing import Any, Dict, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 import numpy as np
 
@@ -150,15 +150,14 @@ def _zero_mean_flat(y: np.ndarray) -> "tuple[np.ndarray, bool]":
     return y, energy <= _SILENT_REL * raw
 
 
-def _energies(x: np.ndarray, mean: np.ndarray) -> "tuple[float, float]":
-    """Energy of ``x - mean`` and of ``x`` [shape=(n, channels)], summed in chunks."""
+def _energies(x: "_Signal", mean: np.ndarray) -> "tuple[float, float]":
+    """Energy of ``x - mean`` and of ``x``, summed in chunks."""
     raw = energy = 0.0
-    for c in range(x.shape[1]):
-        for start in range(0, x.shape[0], _CHUNK):
-            xc = x[start : start + _CHUNK, c]
-            raw += float(np.dot(xc, xc))
-            ec = xc - mean[c]
-            energy += float(np.dot(ec, ec))
+    for c, start in x.chunks():
+        xc = x.chunk(c, start)
+        raw += float(np.dot(xc, xc))
+        ec = xc - mean[c]
+        energy += float(np.dot(ec, ec))
     return energy, raw
 
 
@@ -371,7 +370,14 @@ def nanmedian(x: np.ndarray) -> float:
         return float(np.nanmedian(x))
 
 
-def _bss_medians(evaluator: BssEvalV4, ests: np.ndarray, correlations: Optional[list] = None) -> np.ndarray:
+def _bss_medians(
+    evaluator: BssEvalV4,
+    ests: Optional[np.ndarray] = None,
+    correlations: Optional[list] = None,
+    *,
+    silent: Optional[List[bool]] = None,
+    windows: Optional[Callable[[slice], np.ndarray]] = None,
+) -> np.ndarray:
     """Median framewise BSS Eval per source: ``(n_sources, 4)`` in :data:`BSS_KEYS` order.
 
     Sources whose *estimate* is silent over the whole signal get ``nan`` instead of
@@ -379,21 +385,24 @@ def _bss_medians(evaluator: BssEvalV4, ests: np.ndarray, correlations: Optional[
     on that source's own estimate (no permutation, time-invariant filters), plus the
     silent-window rule; so a live source is then evaluated with the silence rule over
     its own estimate -- museval's numbers with every estimate slot holding it.
+
+    The estimates are *ests* [shape=(nsrc, n, channels)], or their *windows* (see
+    :meth:`BssEvalV4.evaluate`) with *correlations* and each source's whole-signal
+    *silent* flag.
     """
-    silent = [_museval_silent(e) for e in ests]
-    out = np.full((len(ests), len(BSS_KEYS)), np.nan)
-    if not any(silent):
-        frames = evaluator.evaluate(ests, correlations=correlations)
+    if silent is None:
+        assert ests is not None
+        silent = [_museval_silent(e) for e in ests]
+    n = len(silent)
+    out = np.full((n, len(BSS_KEYS)), np.nan)
+    groups = [tuple(range(n))] if not any(silent) else [(j,) for j in range(n) if not silent[j]]
+    for group in groups:
+        frames = evaluator.evaluate(
+            ests, sources=group if any(silent) else (), correlations=correlations, windows=windows
+        )
         for k, key in enumerate(BSS_KEYS):
-            for j in range(len(ests)):
+            for j in group:
                 out[j, k] = nanmedian(frames[key][j])
-        return out
-    for j in range(len(ests)):
-        if silent[j]:
-            continue
-        frames = evaluator.evaluate(ests, sources=(j,), correlations=correlations)
-        for k, key in enumerate(BSS_KEYS):
-            out[j, k] = nanmedian(frames[key][j])
     return out
 
 
@@ -443,17 +452,16 @@ class PairScorer:
         self._means = self._refs.mean(axis=1)  # (2, channels): the zero-mean references' offsets
         self._energies = []
         for j, role in enumerate(("vocal", "accompaniment (mixture - vocal)")):
-            energy, raw = _energies(self._refs[j], self._means[j])
+            energy, raw = _energies(_Signal(self._refs[j]), self._means[j])
             if energy <= _SILENT_REL * raw:
                 detail = "a non-silent vocal reference" if j == 0 else "a mixture that is not the vocal alone"
                 raise ParameterError(f"{role} is silent: separation metrics are undefined (allowed {detail})")
             self._energies.append(energy)
-        self.mixture_si_sdr = self._si_sdr(0, self._mixture)
+        self.mixture_si_sdr = self._si_sdr(0, _Signal(self._mixture))
         self.bss = bool(bss)
         self._window = int(window_s * sr)
         self._bss: Optional[BssEvalV4] = None
         self._lock = threading.Lock()
-        self._local = threading.local()
 
     def prepare(self) -> "PairScorer":
         """Compute the reference statistics now (else the first :meth:`score` does).
@@ -475,29 +483,25 @@ class PairScorer:
             for start in range(0, n, _CHUNK):
                 yield self._refs[j, start : start + _CHUNK, c] - self._means[j, c]
 
-    def _si_sdr(self, j: int, x: np.ndarray) -> float:
-        """``si_sdr(reference j, x)`` for ``x`` [shape=(n, channels)], float64 (0 = vocal,
-        1 = accompaniment): :func:`si_sdr`'s arithmetic in chunks, the reference's energy
-        computed once."""
-        n, channels = x.shape
-        mean = x.mean(axis=0)
+    def _si_sdr(self, j: int, x: "_Signal") -> float:
+        """``si_sdr(reference j, x)`` (0 = vocal, 1 = accompaniment): :func:`si_sdr`'s arithmetic
+        in chunks, the reference's energy computed once."""
+        mean = x.mean()
         energy, raw = _energies(x, mean)
         if energy <= _SILENT_REL * raw:
             return float("nan")  # silent estimate: undefined
         refs = self._zero_mean_chunks(j)
         dot = 0.0
-        for c in range(channels):
-            for start in range(0, n, _CHUNK):
-                dot += float(np.dot(x[start : start + _CHUNK, c] - mean[c], next(refs)))
+        for c, start in x.chunks():
+            dot += float(np.dot(x.chunk(c, start) - mean[c], next(refs)))
         alpha = dot / self._energies[j]
         refs = self._zero_mean_chunks(j)
         t_energy = n_energy = 0.0
-        for c in range(channels):
-            for start in range(0, n, _CHUNK):
-                target = alpha * next(refs)
-                noise = (x[start : start + _CHUNK, c] - mean[c]) - target
-                t_energy += float(np.dot(target, target))
-                n_energy += float(np.dot(noise, noise))
+        for c, start in x.chunks():
+            target = alpha * next(refs)
+            noise = (x.chunk(c, start) - mean[c]) - target
+            t_energy += float(np.dot(target, target))
+            n_energy += float(np.dot(noise, noise))
         if t_energy == 0.0:
             return float("-inf")
         n_energy = max(n_energy, _EPS * t_energy)
@@ -505,15 +509,13 @@ class PairScorer:
             return float("inf")
         return float(10.0 * np.log10(t_energy / n_energy))
 
-    def _workspace(self) -> np.ndarray:
-        """This thread's (2, n, channels) float64 buffer for an estimate and its accompaniment."""
-        buf = getattr(self._local, "buffer", None)
-        if buf is None:
-            buf = self._local.buffer = np.empty(self._refs.shape)
-        return buf
-
     def score(self, estimate: Any) -> Scores:
-        """The :class:`Scores` of one vocal estimate (same shape as the vocal)."""
+        """The :class:`Scores` of one vocal estimate (same shape as the vocal).
+
+        The estimate is read where it lies (float32 is fine): its float64 samples and the
+        accompaniment estimate ``mixture - estimate`` are formed a chunk or a batch of BSS
+        Eval windows at a time, never whole.
+        """
         e = as_channels_first(estimate)
         if e.shape != self.shape:
             raise ParameterError(
@@ -521,24 +523,71 @@ class PairScorer:
                 "shapes (channels, n) or (n, channels)"
             )
         _check_finite("estimate", e)
-        ests = self._workspace()
-        ests[0] = e.T
-        np.subtract(self._mixture, ests[0], out=ests[1])  # what the separator leaves behind
-        vocal_si = self._si_sdr(0, ests[0])
+        vocal, accompaniment_est = _Signal(e.T), _Signal(e.T, minuend=self._mixture)
+        vocal_si = self._si_sdr(0, vocal)
         vocal_bss: Dict[str, Any] = {}
         acc_bss: Dict[str, Any] = {}
         if self.bss:
             self.prepare()
-            assert self._bss is not None
-            d_est = self._bss.correlations(ests[0])
-            med = _bss_medians(self._bss, ests, [d_est, self._mixture_correlations - d_est])
+            bss = self._bss
+            assert bss is not None
+            d_est = bss.correlations(e.T)
+            w = bss.w
+
+            def windows(b: slice) -> np.ndarray:
+                lo, hi = b.start * w, b.stop * w
+                out = np.empty((2, b.stop - b.start, w, self.shape[0]))
+                out[0] = e.T[lo:hi].reshape(out.shape[1:])
+                np.subtract(self._mixture[lo:hi].reshape(out.shape[1:]), out[0], out=out[1])
+                return out
+
+            med = _bss_medians(
+                bss,
+                correlations=[d_est, self._mixture_correlations - d_est],
+                silent=[vocal.museval_silent(), accompaniment_est.museval_silent()],
+                windows=windows,
+            )
             for key in ("sdr", "sir", "sar", "isr"):
                 k = BSS_KEYS.index(key)
                 vocal_bss[key] = float(med[0, k])
                 acc_bss[key] = float(med[1, k])
-        accompaniment = Scores(si_sdr=self._si_sdr(1, ests[1]), **acc_bss)
+        accompaniment = Scores(si_sdr=self._si_sdr(1, accompaniment_est), **acc_bss)
         return Scores(
             si_sdr=vocal_si, si_sdr_i=vocal_si - self.mixture_si_sdr, **vocal_bss, accompaniment=accompaniment
+        )
+
+
+class _Signal:
+    """An estimate source read in float64 chunks: ``x`` [shape=(n, channels)] itself, or
+    ``minuend - x`` (the accompaniment a vocal estimate leaves)."""
+
+    def __init__(self, x: np.ndarray, *, minuend: Optional[np.ndarray] = None):
+        self.x, self.minuend = x, minuend
+        self.n, self.channels = x.shape
+
+    def chunks(self):
+        """``(channel, start)`` of every chunk, in order."""
+        for c in range(self.channels):
+            for start in range(0, self.n, _CHUNK):
+                yield c, start
+
+    def chunk(self, c: int, start: int) -> np.ndarray:
+        part = self.x[start : start + _CHUNK, c].astype(np.float64)
+        if self.minuend is not None:
+            np.subtract(self.minuend[start : start + _CHUNK, c], part, out=part)
+        return part
+
+    def mean(self) -> np.ndarray:
+        """Per channel (float64)."""
+        if self.minuend is None:
+            return self.x.mean(axis=0, dtype=np.float64)
+        return self.minuend.mean(axis=0) - self.x.mean(axis=0, dtype=np.float64)
+
+    def museval_silent(self) -> bool:
+        """museval's rule: the channel sum is zero at every sample."""
+        starts = range(0, self.n, _CHUNK)
+        return all(
+            not np.any(sum(self.chunk(c, start) for c in range(self.channels))) for start in starts
         )
 
 
