@@ -56,15 +56,20 @@ def git_output(*args: str) -> Optional[str]:
 
 def library_versions() -> Dict[str, str]:
     """Versions of Python and the numerical libraries (recorded in every result)."""
-    import librosa
-    import scipy
+    from importlib.metadata import PackageNotFoundError, version
+
+    def installed(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:  # pragma: no cover
+            return "not installed"
 
     return {
         "conv2dsep": __version__,
         "python": platform.python_version(),
         "numpy": np.__version__,
-        "scipy": scipy.__version__,
-        "librosa": librosa.__version__,
+        "scipy": installed("scipy"),
+        "librosa": installed("librosa"),
     }
 
 

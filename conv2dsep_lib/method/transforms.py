@@ -2,9 +2,15 @@
 
 The STFT is librosa's with a Hann window and ``center=True`` (the seed's), so a
 4.7 s clip at 22050 Hz with ``hop_length=1040`` has exactly 100 windows.  The method,
-every separator and every figure use these two functions, so differences between
-estimates come from the magnitudes alone.  (librosa is imported where it is used: it
-takes about a second to import.)
+every separator and every figure use these functions, so differences between estimates
+come from the magnitudes alone.
+
+They are librosa's ``stft`` / ``istft`` step for step -- scipy's periodic Hann window,
+zero padding by ``n_fft // 2``, ``scipy.fft``, overlap-add in frame order, division by the
+window's sum of squares where it is not tiny -- and give the same numbers to the last bit
+(``tests/test_transforms.py`` compares them).  They are written out here because
+librosa's spectral module loads numba's LLVM JIT on first use: about a second and 200 MB
+in every process (each sweep worker included) for two dozen lines of numpy.
 """
 
 from __future__ import annotations
@@ -13,10 +19,12 @@ from functools import lru_cache
 from typing import Optional
 
 import numpy as np
+import scipy.fft
 
 from ..core.config import Config
 
 __all__ = [
+    "hann",
     "stft",
     "istft",
     "istft_with_phase",
@@ -26,28 +34,92 @@ __all__ = [
     "from_db",
 ]
 
+#: Frames transformed at once (bounds the temporaries of a whole song).
+STFT_BLOCK = 128
+
+
+@lru_cache(maxsize=8)
+def hann(n: int) -> np.ndarray:
+    """The periodic Hann window of *n* samples [shape=(n,)], float64, read-only:
+    ``scipy.signal.get_window("hann", n, fftbins=True)``, computed as scipy does."""
+    if n <= 1:
+        w = np.ones(n)
+    else:
+        fac = np.linspace(-np.pi, np.pi, n + 1, dtype=np.float64)
+        w = np.zeros(n + 1, dtype=np.float64)
+        for k, a in enumerate((0.5, 0.5)):
+            w += a * np.cos(k * fac)
+        w = w[:-1]
+    w.setflags(write=False)
+    return w
+
 
 def stft(y: np.ndarray, *, config: Config) -> np.ndarray:
-    """Complex STFT of a mono signal.
+    """Complex STFT of a mono signal (``librosa.stft(y, n_fft, hop_length, center=True)``).
 
     Parameters
     ----------
     y : np.ndarray [shape=(n,)]
+        Converted to float32 (as the seed's ``librosa.load`` gives it).
     config : Config
 
     Returns
     -------
-    X : np.ndarray [shape=(n_bins, n_frames)], complex64
+    X : np.ndarray [shape=(1 + n_fft // 2, 1 + n // hop_length)], complex64, Fortran order
     """
-    import librosa
+    n_fft, hop = config.n_fft, config.hop_length
+    y = np.asarray(y, dtype=np.float32)
+    padded = np.pad(y, (n_fft // 2, n_fft // 2))
+    frames = np.lib.stride_tricks.sliding_window_view(padded, n_fft)[::hop]  # (n_frames, n_fft), a view
+    window = hann(n_fft)[:, None]
+    X = np.zeros((1 + n_fft // 2, len(frames)), dtype=np.complex64, order="F")
+    for start in range(0, len(frames), STFT_BLOCK):
+        stop = min(start + STFT_BLOCK, len(frames))
+        X[:, start:stop] = scipy.fft.rfft(window * frames[start:stop].T, axis=-2)
+    return X
 
-    return librosa.stft(
-        np.asarray(y, dtype=np.float32), n_fft=config.n_fft, hop_length=config.hop_length, center=True
-    )
+
+@lru_cache(maxsize=8)
+def _window_sumsquare(n_frames: int, n_fft: int, hop_length: int, dtype: type) -> np.ndarray:
+    """``librosa.filters.window_sumsquare(window="hann", ...)`` [shape=(n_fft + hop * (n_frames - 1),)]."""
+    n = n_fft + hop_length * (n_frames - 1)
+    x: np.ndarray = np.zeros(n, dtype=dtype)
+    win_sq = hann(n_fft) ** 2
+    for i in range(n_frames):
+        sample = i * hop_length
+        x[sample : min(n, sample + n_fft)] += win_sq[: max(0, min(n_fft, n - sample))]
+    x.setflags(write=False)
+    return x
+
+
+def _overlap_add(X: np.ndarray, *, config: Config, length: int, product=None) -> np.ndarray:
+    """librosa's ``istft(..., center=True, length=length)`` of *X*, or of ``product(start, stop)``
+    (the STFT's frames ``start:stop``) when given; float32 for complex64, else float64."""
+    n_fft, hop = config.n_fft, config.hop_length
+    dtype = np.float32 if X.dtype == np.complex64 else np.float64
+    window = hann(n_fft)[:, None]
+    n_frames = min(X.shape[-1], int(np.ceil((length + 2 * (n_fft // 2)) / hop)))
+    padded = np.zeros(n_fft + hop * (n_frames - 1), dtype=dtype)
+    for start in range(0, n_frames, STFT_BLOCK):
+        stop = min(start + STFT_BLOCK, n_frames)
+        block = X[:, start:stop] if product is None else product(start, stop)
+        frames = window * scipy.fft.irfft(block, n=n_fft, axis=-2)
+        for i, f in enumerate(range(start, stop)):
+            padded[f * hop : f * hop + n_fft] += frames[:, i]
+    y = padded[n_fft // 2 : n_fft // 2 + length]
+    if len(y) < length:
+        y = np.concatenate([y, np.zeros(length - len(y), dtype=dtype)])
+    wss = _window_sumsquare(n_frames, n_fft, hop, dtype)[n_fft // 2 :]
+    if len(wss) < length:
+        wss = np.concatenate([wss, np.zeros(length - len(wss), dtype=dtype)])
+    wss = wss[:length]
+    np.divide(y, wss, out=y, where=wss > np.finfo(dtype).tiny)
+    return y
 
 
 def istft(X: np.ndarray, *, config: Config, length: int) -> np.ndarray:
-    """Inverse STFT cut (or zero-padded) to *length* samples.
+    """Inverse STFT cut (or zero-padded) to *length* samples (``librosa.istft(X, ...,
+    center=True, length=length)``).
 
     Parameters
     ----------
@@ -59,10 +131,7 @@ def istft(X: np.ndarray, *, config: Config, length: int) -> np.ndarray:
     -------
     y : np.ndarray [shape=(length,)], float32
     """
-    import librosa
-
-    y = librosa.istft(X, n_fft=config.n_fft, hop_length=config.hop_length, center=True, length=length)
-    return np.asarray(y, dtype=np.float32)
+    return np.asarray(_overlap_add(X, config=config, length=length), dtype=np.float32)
 
 
 def istft_with_phase(
@@ -87,29 +156,12 @@ def istft_with_phase(
     return istft(magnitude * unit_phase(phase_source), config=config, length=length)
 
 
-#: Frames resynthesised at once by :func:`istft_magnitude_phase` (bounds its temporaries).
-ISTFT_BLOCK = 128
-
-
-@lru_cache(maxsize=4)
-def _window_sumsquare(n_frames: int, n_fft: int, hop_length: int) -> np.ndarray:
-    import librosa
-
-    wss = librosa.filters.window_sumsquare(
-        window="hann", n_frames=n_frames, win_length=n_fft, n_fft=n_fft, hop_length=hop_length, dtype=np.float64
-    )
-    wss.setflags(write=False)
-    return wss
-
-
 def istft_magnitude_phase(
     magnitude: np.ndarray, phase: np.ndarray, *, config: Config, length: int
 ) -> np.ndarray:
     """``istft(magnitude * phase)`` without the full-size complex product: the same numbers.
 
-    librosa's inverse STFT, step by step (its Hann window, its FFT library, overlap-add in
-    frame order, division by the window's sum of squares where it is not tiny), with the
-    product formed :data:`ISTFT_BLOCK` frames at a time -- a whole song's complex128
+    The product is formed :data:`STFT_BLOCK` frames at a time -- a whole song's complex128
     product alone would be ~60 MB per estimate.
 
     Parameters
@@ -124,25 +176,22 @@ def istft_magnitude_phase(
     -------
     y : np.ndarray [shape=(length,)], float32
     """
-    import librosa
-
-    n_fft, hop = config.n_fft, config.hop_length
-    window = librosa.filters.get_window("hann", n_fft, fftbins=True)[:, None]
-    fft = librosa.get_fftlib()
-    n_frames = min(magnitude.shape[-1], int(np.ceil((length + 2 * (n_fft // 2)) / hop)))
-    padded = np.zeros(n_fft + hop * (n_frames - 1))
-    for start in range(0, n_frames, ISTFT_BLOCK):
-        stop = min(start + ISTFT_BLOCK, n_frames)
-        frames = window * fft.irfft(magnitude[:, start:stop] * phase[:, start:stop], n=n_fft, axis=-2)
-        for i, f in enumerate(range(start, stop)):
-            padded[f * hop : f * hop + n_fft] += frames[:, i]
-    y = padded[n_fft // 2 : n_fft // 2 + length]
-    if len(y) < length:
-        y = np.concatenate([y, np.zeros(length - len(y))])
-    wss = librosa.util.fix_length(_window_sumsquare(n_frames, n_fft, hop)[n_fft // 2 :], size=length)
-    nonzero = wss > librosa.util.tiny(wss)
-    y[nonzero] /= wss[nonzero]
+    dtype = np.result_type(magnitude.dtype, phase.dtype)
+    shape = np.broadcast_shapes(magnitude.shape, phase.shape)
+    y = _overlap_add(
+        _Shape(shape, dtype),  # type: ignore[arg-type]
+        config=config,
+        length=length,
+        product=lambda a, b: magnitude[:, a:b] * phase[:, a:b],
+    )
     return np.asarray(y, dtype=np.float32)
+
+
+class _Shape:
+    """Stands for an STFT of this shape and dtype (what :func:`_overlap_add` reads of it)."""
+
+    def __init__(self, shape: tuple, dtype: np.dtype):
+        self.shape, self.dtype = shape, dtype
 
 
 def unit_phase(X: np.ndarray) -> np.ndarray:

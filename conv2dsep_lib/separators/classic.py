@@ -19,10 +19,12 @@ __all__ = [
     "REPET_MARGIN_V",
     "REPET_CHUNK_S",
     "REPET_OVERLAP_S",
+    "HPSS_CHUNK",
     "HPSS_STAGE1",
     "HPSS_STAGE2",
     "repet_width",
     "repet_neighbours",
+    "softmask",
     "repet_sim_mask",
     "hpss_mask",
     "hpss_masks",
@@ -41,10 +43,34 @@ REPET_CHUNK_S = 30.0
 REPET_OVERLAP_S = 5.0
 #: Frames whose neighbour medians are taken in one call (bounds the gathered block's size).
 REPET_BATCH = 64
+#: Frames HPSS works on at once (plus the frames its kernels reach): bounds a song's working set.
+HPSS_CHUNK = 256
 #: HPSS stage 1 (sustained instruments vs. the rest): time kernel, frequency kernel.
 HPSS_STAGE1 = (1.0, 30.0)  # (seconds, Hz): 21 frames x 3 bins at the default config
 #: HPSS stage 2 (voice vs. drums, on stage 1's percussive part).
 HPSS_STAGE2 = (0.2, 200.0)  # (seconds, Hz): 5 frames x 19 bins at the default config
+
+
+def softmask(X: np.ndarray, X_ref: np.ndarray, *, power: float, split_zeros: bool = False) -> np.ndarray:
+    """``librosa.util.softmask`` (the same arithmetic): ``X**p / (X**p + X_ref**p)`` after
+    scaling both by their elementwise maximum; where both are ~0, 0.5 (*split_zeros*) or 0.
+
+    Parameters
+    ----------
+    X, X_ref : np.ndarray, non-negative, same shape
+    power : float > 0 (finite)
+    split_zeros : bool
+    """
+    dtype = X.dtype if np.issubdtype(X.dtype, np.floating) else np.float32
+    Z = np.maximum(X, X_ref).astype(dtype)
+    bad = Z < np.finfo(dtype).tiny
+    Z[bad] = 1
+    mask = (X / Z) ** power
+    ref_mask = (X_ref / Z) ** power
+    good = ~bad
+    mask[good] /= mask[good] + ref_mask[good]
+    mask[bad] = 0.5 if split_zeros else 0.0
+    return mask
 
 
 def _odd(n: float, minimum: int = 1) -> int:
@@ -75,9 +101,8 @@ def repet_width(n_frames: int, *, config: Config) -> int:
     ParameterError
         If the clip has fewer than 5 frames (no width is allowed).
     """
-    import librosa
-
-    target = int(librosa.time_to_frames(REPET_WIDTH_S, sr=config.sr, hop_length=config.hop_length))
+    # librosa.time_to_frames: samples = int(seconds * sr), frames = samples // hop
+    target = int(int(REPET_WIDTH_S * config.sr) // config.hop_length)
     limit = (n_frames - 1) // 2 - 1
     if limit < 1:
         raise ParameterError(
@@ -88,6 +113,21 @@ def repet_width(n_frames: int, *, config: Config) -> int:
     return max(1, min(target, limit))
 
 
+def _cosine_distances(data: np.ndarray) -> np.ndarray:
+    """Cosine distances between the rows of *data* [shape=(t, d)] -> (t, t), with
+    scikit-learn's arithmetic (``NearestNeighbors(metric="cosine")`` on dense input):
+    rows over their L2 norms (near-zero norms count as 1), one matrix product of two
+    separate copies (as sklearn makes them), ``1 - S`` clipped to ``[0, 2]``."""
+    norms = np.sqrt(np.einsum("ij,ij->i", data, data))
+    norms[norms < 10 * np.finfo(norms.dtype).eps] = 1.0
+    left = data / norms[:, None]
+    right = data / norms[:, None]
+    S = left @ right.T
+    S *= -1
+    S += 1
+    return np.clip(S, 0.0, 2.0)
+
+
 def repet_neighbours(S: np.ndarray, *, width: int) -> List[np.ndarray]:
     """The frames whose median models each frame of *S* [shape=(n_bins, t)]: per frame, the
     indices librosa's ``recurrence_matrix(S, metric="cosine", width=width)`` links it to.
@@ -95,28 +135,33 @@ def repet_neighbours(S: np.ndarray, *, width: int) -> List[np.ndarray]:
     librosa asks scikit-learn for the ``k + 2 * width`` nearest frames by cosine distance
     (``k = 2 * ceil(sqrt(t - 2 * width + 1))``), drops those closer than *width* frames in
     time, and keeps ``k`` of the rest -- in the order ``np.argsort`` gives to equal
-    connectivity weights, not by distance.  This does the same, with the same calls, but
-    vectorised instead of element by element on a sparse matrix (the same sets, in
-    milliseconds rather than half a second per 30 s).
+    connectivity weights, not by distance.  This does the same with the same arithmetic
+    (scikit-learn's brute-force search, written out: its import alone costs half a
+    second and ~100 MB), vectorised instead of element by element on a sparse matrix --
+    the same sets (``tests/test_baselines.py`` checks them against scikit-learn and
+    librosa), in milliseconds rather than half a second per 30 s.
     """
-    from sklearn.neighbors import NearestNeighbors
-
     t = S.shape[-1]
     k = int(2 * np.ceil(np.sqrt(t - 2 * width + 1)))
-    try:
-        knn = NearestNeighbors(n_neighbors=min(t - 1, k + 2 * width), metric="cosine", algorithm="auto")
-    except ValueError:  # pragma: no cover - librosa's fallback
-        knn = NearestNeighbors(n_neighbors=min(t - 1, k + 2 * width), metric="cosine", algorithm="brute")
-    knn.fit(S.T)
-    candidates = np.sort(knn.kneighbors(return_distance=False), axis=1)
+    data = np.ascontiguousarray(np.swapaxes(S, -1, 0).reshape((t, -1), order="F"))
+    dist = _cosine_distances(data)
+    # sklearn's kneighbors(X=None): the n + 1 nearest by argpartition then argsort, minus the
+    # query itself (or, among exact duplicates, the first of them)
+    n = min(t - 1, k + 2 * width) + 1
+    rows = np.arange(t)[:, None]
+    nearest = np.argpartition(dist, n - 1, axis=1)[:, :n]
+    nearest = nearest[rows, np.argsort(dist[rows, nearest])]
+    others = nearest != rows
+    others[:, 0][np.all(others, axis=1)] = False
+    candidates = np.sort(nearest[others].reshape(t, n - 1), axis=1)
     orders: dict = {}
     out = []
     for i, links in enumerate(candidates):
         links = links[np.abs(links - i) >= width]
-        n = len(links)
-        if n not in orders:  # librosa: argsort of n equal weights [shape=(1, n)]
-            orders[n] = np.argsort(np.ones((1, n)))[0]
-        out.append(np.sort(links[orders[n]][:k]))
+        m = len(links)
+        if m not in orders:  # librosa: argsort of m equal weights [shape=(1, m)]
+            orders[m] = np.argsort(np.ones((1, m)))[0]
+        out.append(np.sort(links[orders[m]][:k]))
     return out
 
 
@@ -145,12 +190,10 @@ def _neighbour_median(S: np.ndarray, neighbours: List[np.ndarray]) -> np.ndarray
 def _repet_sim_chunk(S: np.ndarray, config: Config) -> np.ndarray:
     """librosa gallery "Vocal separation" (REPET-SIM, Rafii & Pardo 2012) foreground mask of *S*:
     ``nn_filter(S, aggregate=np.median, metric="cosine", width=...)``, then the soft mask."""
-    import librosa
-
     width = repet_width(S.shape[-1], config=config)
     S_filter = _neighbour_median(S, repet_neighbours(S, width=width))
     S_filter = np.minimum(S, S_filter)
-    return librosa.util.softmask(S - S_filter, REPET_MARGIN_V * S_filter, power=2)
+    return softmask(S - S_filter, REPET_MARGIN_V * S_filter, power=2)
 
 
 def repet_sim_mask(X: np.ndarray, config: Config) -> np.ndarray:
@@ -208,12 +251,27 @@ def hpss_mask(X: np.ndarray, config: Config) -> np.ndarray:
 
     The vocal mask is ``P1 * H2``, the product of librosa's soft masks (``mask=True``,
     power 2, margin 1).
+
+    A long input is processed :data:`HPSS_CHUNK` frames at a time, each chunk with the
+    neighbouring frames both stages' time kernels reach: the same numbers, a bounded
+    working set.
     """
     (h1, p1), (h2, p2) = _hpss_kernels(config)
-    S = np.abs(X)
-    _, mask_p1 = hpss_masks(S, h1, p1)
-    mask_h2, _ = hpss_masks(S * mask_p1, h2, p2)
-    return mask_p1 * mask_h2
+    n = X.shape[-1]
+    halo = h1 // 2 + h2 // 2  # stage 2 at frame f reads stage 1 at f +- h2//2, which reads S at +- h1//2
+    out = None
+    for start in range(0, n, HPSS_CHUNK):
+        stop = min(n, start + HPSS_CHUNK)
+        lo, hi = max(0, start - halo), min(n, stop + halo)
+        S = np.abs(X[:, lo:hi])
+        _, mask_p1 = hpss_masks(S, h1, p1)
+        mask_h2, _ = hpss_masks(S * mask_p1, h2, p2)
+        mask = (mask_p1 * mask_h2)[:, start - lo : stop - lo]
+        if out is None:
+            out = np.empty(X.shape[:-1] + (n,), dtype=mask.dtype)
+        out[:, start:stop] = mask
+    assert out is not None
+    return out
 
 
 def _median(S: np.ndarray, size: int, axis: int) -> np.ndarray:
@@ -231,14 +289,12 @@ def _median(S: np.ndarray, size: int, axis: int) -> np.ndarray:
 def hpss_masks(S: np.ndarray, win_harm: int, win_perc: int) -> tuple:
     """``librosa.decompose.hpss(S, kernel_size=(win_harm, win_perc), mask=True)`` (power 2,
     margin 1): the harmonic and percussive soft masks, with the same numbers."""
-    import librosa
-
     harm = np.empty_like(S)
     harm[:] = _median(S, win_harm, axis=-1)
     perc = np.empty_like(S)
     perc[:] = _median(S, win_perc, axis=-2)
-    mask_harm = librosa.util.softmask(harm, perc, power=2, split_zeros=True)
-    mask_perc = librosa.util.softmask(perc, harm, power=2, split_zeros=True)
+    mask_harm = softmask(harm, perc, power=2, split_zeros=True)
+    mask_perc = softmask(perc, harm, power=2, split_zeros=True)
     return mask_harm, mask_perc
 
 

@@ -98,15 +98,22 @@ def resample(y: np.ndarray, orig_sr: int, sr: int) -> np.ndarray:
 
     Returns
     -------
-    np.ndarray [shape=(..., round(n * sr / orig_sr))], float32, C-contiguous
+    np.ndarray [shape=(..., ceil(n * sr / orig_sr))], float32, C-contiguous
     """
     if orig_sr == sr:
         return y
-    import librosa
+    import soxr
 
-    return np.ascontiguousarray(
-        librosa.resample(y, orig_sr=orig_sr, target_sr=sr, res_type="soxr_hq", axis=-1), dtype=np.float32
-    )
+    # librosa.resample(y, orig_sr, target_sr=sr, res_type="soxr_hq"), written out: soxr per
+    # channel, then fixed to ceil(n * sr / orig_sr) samples (librosa's loader is not imported)
+    y = np.asarray(y)
+    n_out = int(np.ceil(y.shape[-1] * float(sr) / orig_sr))
+    rows = y.reshape(-1, y.shape[-1])
+    out = np.zeros((len(rows), n_out), dtype=np.float32)
+    for i, row in enumerate(rows):
+        res = soxr.resample(row, orig_sr, sr, quality="soxr_hq")
+        out[i, : min(n_out, len(res))] = res[:n_out]
+    return np.ascontiguousarray(out.reshape(y.shape[:-1] + (n_out,)))
 
 
 def read_audio(path: PathLike, *, name: Optional[str] = None):
