@@ -18,6 +18,7 @@ from typing import List, Optional
 
 from ..core.config import Config, check_n_slices
 from ..core.errors import ParameterError
+from ..core.memory import limit_malloc_arenas
 from ..core.provenance import __version__
 from .options import (
     PROG,
@@ -424,6 +425,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         if getattr(args, "func", None) is None:
             parser.print_help(sys.stderr)
             return 2
+        limit_malloc_arenas()  # one arena for a run's two lanes (see core.memory)
         return int(args.func(args) or 0)
     except ParameterError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)

@@ -211,6 +211,7 @@ def iter_progressive(
     n_slices = check_n_slices(n_slices)
     sequence = tuple(range(1, n_slices + 1)) if sequence is None else tuple(sequence)
     W = np.asarray(mixture_mag, dtype=np.float64)
+    del mixture_mag  # a caller that lets go of the mixture's magnitude frees it after step 1
     for view in sequence[:n_slices]:
         step = slice_step(W, view, targets, config=config)
         yield step

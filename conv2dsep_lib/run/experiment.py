@@ -52,8 +52,9 @@ from .lanes import Lanes
 
 #: Key prefix of a baseline's scores among a run's (``"baseline:repet_sim"``).
 BASELINE_KEY = "baseline:"
-#: The baselines' rough relative cost on a long input (queued longest first).
-BASELINE_COST = {"repet_sim": 3.0, "hpss": 1.2, "oracle_irm": 0.2, "oracle_ibm": 0.2, "mixture": 0.0}
+#: The order a run computes its baselines in: the oracle masks first (they free the vocal's
+#: STFT), then the long blind ones -- the method's thread takes the last when it is done.
+BASELINE_ORDER = ("oracle_irm", "oracle_ibm", "mixture", "repet_sim", "hpss")
 
 __all__ = [
     "make_scorer",
@@ -191,8 +192,8 @@ def run_experiment(
         lanes.add(scorer.prepare)
         if baselines and cached is None:
             jobs = baseline_jobs(pair.mixture, pair.vocal, config=config, mixture_stft=X, vocal_stft=V)
-            for name in sorted(jobs, key=lambda n: BASELINE_COST.get(n, 0), reverse=True):
-                lanes.add(baseline, name, jobs[name])  # the longest first
+            for name in sorted(jobs, key=lambda n: BASELINE_ORDER.index(n) if n in BASELINE_ORDER else -1):
+                lanes.add(baseline, name, jobs[name])
             del jobs
         V = None  # the baseline jobs hold it as long as they need it
 
@@ -203,7 +204,10 @@ def run_experiment(
 
         t0 = time.perf_counter()
         kept: Optional[StepResult] = None
-        for k, step in enumerate(iter_progressive(mixture_mag, targets, n_slices=n_slices, config=config), 1):
+        states = iter_progressive(mixture_mag, targets, n_slices=n_slices, config=config)
+        if not greedy:
+            del mixture_mag  # the states own the start; the figures take |X| again
+        for k, step in enumerate(states, 1):
             exp.progressive.append(step)
             extract(f"k={k}", step)
             if kept is None or step.loss < kept.loss:
@@ -243,7 +247,7 @@ def run_experiment(
         for s in chosen.values():
             if s is not chosen[exp.shown]:
                 s.release()
-        del mixture_mag, targets, kept, chosen
+        del targets, kept, chosen, states
 
         t0 = time.perf_counter()
         lanes.finish()

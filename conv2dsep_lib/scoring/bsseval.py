@@ -69,10 +69,18 @@ class _Blocks:
         self.block = min(block, self.n)
         self.nb = -(-self.n // self.block)
         self.size = fast_length(self.block + lags - 1)
-        padded = np.zeros(x.shape[:-1] + (self.nb * self.block,))
-        padded[..., : self.n] = x
-        blocks = padded.reshape(x.shape[:-1] + (self.nb, self.block))
-        self.conj_spectra = np.conj(np.fft.rfft(blocks, n=self.size, axis=-1))  # (..., nb, size/2+1)
+        # (..., nb, size/2+1): each block zero-padded to the FFT size, conjugated; made a few
+        # blocks at a time (a whole song's signal is not copied)
+        self.conj_spectra = np.empty(x.shape[:-1] + (self.nb, self.size // 2 + 1), dtype=complex)
+        for first in range(0, self.nb, BLOCKS_AT_ONCE):
+            last = min(first + BLOCKS_AT_ONCE, self.nb)
+            part = x[..., first * self.block : last * self.block]
+            blocks = np.zeros(x.shape[:-1] + (last - first, self.block))
+            flat = blocks.reshape(x.shape[:-1] + (-1,))
+            flat[..., : part.shape[-1]] = part
+            spec = self.conj_spectra[..., first:last, :]
+            spec[...] = np.fft.rfft(blocks, n=self.size, axis=-1)
+            np.conjugate(spec, out=spec)
 
     def against(self, y: np.ndarray) -> np.ndarray:
         """``out[..., m] = sum_n x[..., n] * y[n + m]`` for ``m = 0..lags-1`` (``y`` zero past its end).
@@ -81,12 +89,17 @@ class _Blocks:
         """
         y = np.asarray(y)
         total = np.zeros(self.conj_spectra.shape[:-2] + self.conj_spectra.shape[-1:], dtype=complex)
+        # blocks whose FFT frame lies inside y are strided views of it; the rest get zeros past the end
+        inside = max(0, min(self.nb, (len(y) - self.size) // self.block + 1))
+        views = np.lib.stride_tricks.sliding_window_view(y, self.size)[:: self.block] if inside else None
         for first in range(0, self.nb, BLOCKS_AT_ONCE):
             last = min(first + BLOCKS_AT_ONCE, self.nb)
             frames = np.zeros((last - first, self.size))
-            for i, b in enumerate(range(first, last)):
+            if views is not None and first < inside:
+                frames[: min(last, inside) - first] = views[first : min(last, inside)]
+            for b in range(max(first, inside), last):
                 part = y[b * self.block : b * self.block + self.size]
-                frames[i, : len(part)] = part
+                frames[b - first, : len(part)] = part
             spec = np.fft.rfft(frames, axis=-1)  # (blocks, size/2+1)
             total += np.einsum("...bf,bf->...f", self.conj_spectra[..., first:last, :], spec)
         return np.fft.irfft(total, n=self.size, axis=-1)[..., : self.lags]
@@ -186,7 +199,10 @@ class BssEvalV4:
         self.size = fast_length(w + L - 1)
         wins = self._windows(refs)  # (nsrc, nwin, w, nchan)
         self._ref_windows = wins
-        self._ref_spectra = np.fft.rfft(wins, n=self.size, axis=2)  # (nsrc, nwin, F, nchan)
+        self._ref_spectra = np.empty((self.nsrc, self.nwin, self.size // 2 + 1, self.nchan), dtype=complex)
+        for start in range(0, self.nwin, WINDOW_BATCH):  # (nsrc, nwin, F, nchan), a batch at a time
+            batch = slice(start, start + WINDOW_BATCH)
+            self._ref_spectra[:, batch] = np.fft.rfft(wins[:, batch], n=self.size, axis=2)
         self._ref_energy = [_energy(wins[j]) for j in range(self.nsrc)]
         self._ref_silent_win = np.any(_silent_windows(wins), axis=0)  # (nwin,)
 

@@ -57,7 +57,7 @@ BSS_KEYS = ("sdr", "isr", "sir", "sar")
 #: Default SI-SDR ``eps``: float64 resolution, caps SI-SDR at about 156.5 dB.
 _EPS = float(np.finfo(np.float64).eps)
 #: Samples per chunk where a scorer sums over a whole signal (bounds its temporaries).
-_CHUNK = 1 << 18
+_CHUNK = 1 << 20
 
 #: A zero-mean signal whose energy is below this fraction of its raw energy is
 #: silent (a constant/DC signal leaves only rounding residue after mean removal).
@@ -146,8 +146,14 @@ def _zero_mean_flat(y: np.ndarray) -> "tuple[np.ndarray, bool]":
     y = np.asarray(y, dtype=np.float64)
     raw = float(np.sum(y * y))
     y = (y - y.mean(axis=-1, keepdims=True)).ravel()
-    energy = float(np.dot(y, y))
+    energy = _dot(y, y)
     return y, energy <= _SILENT_REL * raw
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> float:
+    """``<a, b>`` of two 1-D float64 arrays with numpy's own loop, not BLAS: a multithreaded BLAS
+    serialises concurrent calls, and a run scores on two threads."""
+    return float(np.einsum("i,i->", a, b))
 
 
 def _energies(x: "_Signal", mean: np.ndarray) -> "tuple[float, float]":
@@ -155,9 +161,9 @@ def _energies(x: "_Signal", mean: np.ndarray) -> "tuple[float, float]":
     raw = energy = 0.0
     for c, start in x.chunks():
         xc = x.chunk(c, start)
-        raw += float(np.dot(xc, xc))
+        raw += _dot(xc, xc)
         ec = xc - mean[c]
-        energy += float(np.dot(ec, ec))
+        energy += _dot(ec, ec)
     return energy, raw
 
 
@@ -237,18 +243,18 @@ def si_sdr(reference: Any, estimate: Any, *, eps: float = _EPS) -> float:
         )
     if est_silent:
         return float("nan")
-    return _si_sdr_zero_mean(r, float(np.dot(r, r)), e, eps)
+    return _si_sdr_zero_mean(r, _dot(r, r), e, eps)
 
 
 def _si_sdr_zero_mean(r: np.ndarray, rr: float, e: np.ndarray, eps: float) -> float:
     """SI-SDR of zero-mean flat signals, the reference's energy ``rr = <r, r>`` given."""
-    alpha = np.dot(e, r) / rr
+    alpha = _dot(e, r) / rr
     target = alpha * r
-    t_energy = float(np.dot(target, target))
+    t_energy = _dot(target, target)
     if t_energy == 0.0:
         return float("-inf")
     noise = e - target
-    n_energy = max(float(np.dot(noise, noise)), eps * t_energy)
+    n_energy = max(_dot(noise, noise), eps * t_energy)
     if n_energy == 0.0:
         return float("inf")
     return float(10.0 * np.log10(t_energy / n_energy))
@@ -447,8 +453,8 @@ class PairScorer:
         # same shape
         self._refs = np.empty((2,) + v.T.shape)
         self._refs[0] = v.T
-        self._mixture = np.ascontiguousarray(m.T, dtype=np.float64)
-        np.subtract(self._mixture, self._refs[0], out=self._refs[1])
+        self._mixture = m.T  # the caller's samples (a view; float32 is read as exact float64)
+        np.subtract(self._mixture, self._refs[0], out=self._refs[1], dtype=np.float64)
         self._means = self._refs.mean(axis=1)  # (2, channels): the zero-mean references' offsets
         self._energies = []
         for j, role in enumerate(("vocal", "accompaniment (mixture - vocal)")):
@@ -493,15 +499,15 @@ class PairScorer:
         refs = self._zero_mean_chunks(j)
         dot = 0.0
         for c, start in x.chunks():
-            dot += float(np.dot(x.chunk(c, start) - mean[c], next(refs)))
+            dot += _dot(x.chunk(c, start) - mean[c], next(refs))
         alpha = dot / self._energies[j]
         refs = self._zero_mean_chunks(j)
         t_energy = n_energy = 0.0
         for c, start in x.chunks():
             target = alpha * next(refs)
             noise = (x.chunk(c, start) - mean[c]) - target
-            t_energy += float(np.dot(target, target))
-            n_energy += float(np.dot(noise, noise))
+            t_energy += _dot(target, target)
+            n_energy += _dot(noise, noise)
         if t_energy == 0.0:
             return float("-inf")
         n_energy = max(n_energy, _EPS * t_energy)
@@ -538,7 +544,7 @@ class PairScorer:
                 lo, hi = b.start * w, b.stop * w
                 out = np.empty((2, b.stop - b.start, w, self.shape[0]))
                 out[0] = e.T[lo:hi].reshape(out.shape[1:])
-                np.subtract(self._mixture[lo:hi].reshape(out.shape[1:]), out[0], out=out[1])
+                np.subtract(self._mixture[lo:hi].reshape(out.shape[1:]), out[0], out=out[1], dtype=np.float64)
                 return out
 
             med = _bss_medians(
@@ -574,21 +580,19 @@ class _Signal:
     def chunk(self, c: int, start: int) -> np.ndarray:
         part = self.x[start : start + _CHUNK, c].astype(np.float64)
         if self.minuend is not None:
-            np.subtract(self.minuend[start : start + _CHUNK, c], part, out=part)
+            np.subtract(self.minuend[start : start + _CHUNK, c], part, out=part, dtype=np.float64)
         return part
 
     def mean(self) -> np.ndarray:
         """Per channel (float64)."""
         if self.minuend is None:
             return self.x.mean(axis=0, dtype=np.float64)
-        return self.minuend.mean(axis=0) - self.x.mean(axis=0, dtype=np.float64)
+        return self.minuend.mean(axis=0, dtype=np.float64) - self.x.mean(axis=0, dtype=np.float64)
 
     def museval_silent(self) -> bool:
         """museval's rule: the channel sum is zero at every sample."""
         starts = range(0, self.n, _CHUNK)
-        return all(
-            not np.any(sum(self.chunk(c, start) for c in range(self.channels))) for start in starts
-        )
+        return all(not np.any(sum(self.chunk(c, start) for c in range(self.channels))) for start in starts)
 
 
 def separation_metrics(vocal: Any, estimate: Any, mixture: Any, *, sr: int, bss: bool = True) -> Scores:
