@@ -25,73 +25,19 @@ import argparse
 import sys
 import time
 import tracemalloc
+from pathlib import Path
 
 import librosa
 import numpy as np
 
 from conv2dsep_lib.core.config import Config
 from conv2dsep_lib.method.experiments import TargetFingerprints, run_greedy, run_progressive
-from conv2dsep_lib.method.views import apply_view
 from conv2dsep_lib.sources.audio import load_pair
 from conv2dsep_lib.sources.demo_set import build_demo_set, demo_song_dir
 from conv2dsep_lib.sources.song import synthesize_song
 
-
-# ----------------------------------------------------------------- seed reference
-def ref_slice_step(working_mag, vocal_mag, view, cfg: Config):
-    """One slice, as the seed's snippet: loops over windows and iterations."""
-    n_bins, n_windows = working_mag.shape
-    bins = np.arange(n_bins)
-    points = np.linspace(0, n_bins - 1, cfg.n_points)
-    mix_view = apply_view(working_mag, view)
-    voc_view = apply_view(vocal_mag, view)
-    working_mag_db = librosa.amplitude_to_db(working_mag, ref=1.0, amin=cfg.amin)
-    eq_curves_db = [np.zeros(cfg.n_points) for _ in range(n_windows)]
-    sq = 0.0
-    for win_idx in range(n_windows):
-        mixture_fp = np.interp(points, bins, mix_view[:, win_idx])
-        vocal_fp = np.interp(points, bins, voc_view[:, win_idx])
-        mixture_fp_db = librosa.amplitude_to_db(mixture_fp, ref=1.0, amin=cfg.amin)
-        for _ in range(cfg.num_iterations):
-            vocal_fp_db = librosa.amplitude_to_db(vocal_fp, ref=1.0, amin=cfg.amin)
-            adjusted_fp_db = mixture_fp_db + eq_curves_db[win_idx]
-            gradient = 2 * (adjusted_fp_db - vocal_fp_db)
-            eq_curves_db[win_idx] = eq_curves_db[win_idx] - cfg.learning_rate * gradient
-            eq_curves_db[win_idx] = np.clip(eq_curves_db[win_idx], -cfg.clip_db, cfg.clip_db)
-        sq += float(np.sum((mixture_fp_db + eq_curves_db[win_idx] - vocal_fp_db) ** 2))
-    loss = sq / (cfg.n_points * n_windows)
-    refined_mag_db = np.empty_like(working_mag_db)
-    for win_idx in range(n_windows):
-        eq_full = np.interp(bins, points, eq_curves_db[win_idx])
-        refined_mag_db[:, win_idx] = working_mag_db[:, win_idx] + eq_full
-    return librosa.db_to_amplitude(refined_mag_db, ref=1.0), loss
-
-
-def ref_run_sequence(mix_mag, vocal_mag, sequence, cfg):
-    W, losses = mix_mag, []
-    for view in sequence:
-        W, loss = ref_slice_step(W, vocal_mag, view, cfg)
-        losses.append(loss)
-    return W, losses
-
-
-def reference_best(mix_mag, vocal_mag, n_slices, cfg):
-    """Seed-style progressive (test k re-runs 1..k) and greedy (re-runs every prefix)."""
-    progressive = []
-    for k in range(1, n_slices + 1):
-        _, losses = ref_run_sequence(mix_mag, vocal_mag, range(1, k + 1), cfg)
-        progressive.append(losses)
-    order, remaining, greedy_losses = [], list(range(1, n_slices + 1)), []
-    while remaining:
-        scored = {}
-        for cand in remaining:
-            _, losses = ref_run_sequence(mix_mag, vocal_mag, order + [cand], cfg)
-            scored[cand] = losses[-1]
-        best = min(remaining, key=lambda c: (scored[c], c))
-        order.append(best)
-        greedy_losses.append(scored[best])
-        remaining.remove(best)
-    return progressive, order, greedy_losses
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from seed_reference import reference_best  # noqa: E402
 
 
 def fast_best(mix_mag, vocal_mag, n_slices, cfg):

@@ -152,3 +152,20 @@ def test_summary_and_headline_by_hand():
     assert head.loc[0, "progressive k=N"] == 5.0 and head.loc[0, "best k"] == 2
     assert head.loc[0, "oracle_irm"] == 13.0 and head.loc[0, "tracks"] == 3
     assert varied_parameters(table) == []
+
+
+def test_spearman_is_scipys_with_ties_and_gaps():
+    from scipy.stats import spearmanr
+
+    from conv2dsep_lib.results.record import _spearman
+
+    rng = np.random.default_rng(0)
+    for n in (3, 5, 18):
+        x = rng.integers(0, 4, n).astype(float)  # ties
+        y = rng.standard_normal(n)
+        if np.ptp(x) == 0:
+            continue
+        assert abs(_spearman(x, y) - spearmanr(x, y).statistic) < 1e-12
+    assert _spearman([1.0, float("nan"), 2.0, 3.0], [3.0, 1.0, 2.0, 1.0]) == -1.0
+    assert _spearman([1.0, 2.0], [2.0, 1.0]) is None
+    assert _spearman([1.0, 1.0, 1.0], [1.0, 2.0, 3.0]) is None

@@ -18,7 +18,7 @@ from typing import List, Optional
 
 from ..core.config import Config, check_n_slices
 from ..core.errors import ParameterError
-from ..core.memory import limit_malloc_arenas
+from ..core.memory import tune_malloc
 from ..core.provenance import __version__
 from .options import (
     PROG,
@@ -425,7 +425,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         if getattr(args, "func", None) is None:
             parser.print_help(sys.stderr)
             return 2
-        limit_malloc_arenas()  # one arena for a run's two lanes (see core.memory)
+        tune_malloc()  # one arena, large blocks kept for reuse (see core.memory)
         return int(args.func(args) or 0)
     except ParameterError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import math
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence
 
 import numpy as np
 
@@ -93,7 +94,10 @@ class Experiment:
         :func:`conv2dsep_lib.run.baselines.score_baselines` with ``keep_estimates=True``
         for their audio).
     timings : dict of str -> float
-        Seconds.
+        Seconds, wall clock: ``stft``, ``progressive`` (the method and resynthesis on this
+        thread), ``greedy``, ``evaluation`` (waiting for scoring and baselines after the
+        method); and ``busy.<kind>``: time spent on each kind of work summed over both lanes
+        (``busy.scoring``, ``busy.resynthesis``, ``busy.baseline.repet_sim``, ...).
     shown : str
         The estimate with the lowest fingerprint loss (the one the spectrogram figure
         shows); the other steps' full-size magnitudes are released after reconstruction.
@@ -176,12 +180,28 @@ def run_experiment(
     )
     scorer = PairScorer(pair.vocal, pair.mixture, sr=config.sr, bss=bss)
     scores: Dict[str, Scores] = {}
+    busy: Dict[str, float] = {}  # seconds spent per kind of work, over both lanes
+
+    @contextmanager
+    def spent(kind: str) -> Iterator[None]:
+        t = time.perf_counter()
+        try:
+            yield
+        finally:
+            busy[kind] = busy.get(kind, 0.0) + time.perf_counter() - t
 
     def score(key: str, estimate: np.ndarray) -> None:
-        scores[key] = scorer.score(estimate)
+        with spent("scoring"):
+            scores[key] = scorer.score(estimate)
+
+    def prepare() -> None:
+        with spent("scoring.reference_statistics"):
+            scorer.prepare()
 
     def baseline(name: str, job: Callable[[], np.ndarray]) -> None:
-        lanes.add(score, BASELINE_KEY + name, job())
+        with spent(f"baseline.{name}"):
+            estimate = job()
+        lanes.add(score, BASELINE_KEY + name, estimate)
 
     cached = cached_baselines(pair, config=config, bss=bss) if baselines else None
     # Two lanes (see .lanes): a helper thread builds the scorer's reference statistics and the
@@ -189,7 +209,7 @@ def run_experiment(
     # its scoring, then helps with what is left.  A state's magnitude is dropped once it is
     # audio, except the lowest-loss one (the figures show it).
     with Lanes(helpers=workers() - 1) as lanes:
-        lanes.add(scorer.prepare)
+        lanes.add(prepare)
         if baselines and cached is None:
             jobs = baseline_jobs(pair.mixture, pair.vocal, config=config, mixture_stft=X, vocal_stft=V)
             for name in sorted(jobs, key=lambda n: BASELINE_ORDER.index(n) if n in BASELINE_ORDER else -1):
@@ -198,8 +218,9 @@ def run_experiment(
         V = None  # the baseline jobs hold it as long as they need it
 
         def extract(key: str, step: StepResult) -> None:
-            exp.estimates[key] = exp.reconstruct(step.magnitude)
-            step.loss_curve  # computed now, so the step can drop what it was computed from
+            with spent("resynthesis"):
+                exp.estimates[key] = exp.reconstruct(step.magnitude)
+                step.loss_curve  # computed now, so the step can drop what it was computed from
             lanes.add(score, key, exp.estimates[key])
 
         t0 = time.perf_counter()
@@ -252,6 +273,7 @@ def run_experiment(
         t0 = time.perf_counter()
         lanes.finish()
         timings["evaluation"] = time.perf_counter() - t0
+    timings.update({f"busy.{kind}": seconds for kind, seconds in sorted(busy.items())})
     exp.metrics = {key: scores[key] for key in exp.estimates}
     if cached is not None:
         exp.baselines = cached

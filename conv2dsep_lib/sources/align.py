@@ -6,7 +6,6 @@ Pure functions on arrays (no files); :mod:`.prepare` uses them.
 from __future__ import annotations
 
 import numpy as np
-from scipy import signal
 
 from ..core.errors import ParameterError
 
@@ -63,6 +62,8 @@ def measure_lag(
     m, v = _mono(mixture), _mono(vocal)
     if m.size == 0 or v.size == 0:
         raise ParameterError("measure_lag needs non-empty signals")
+    from scipy import signal  # half a second to import: only where a lag is measured
+
     z = signal.correlate(v, m, mode="full", method="fft")
     lags = signal.correlation_lags(v.size, m.size, mode="full")
     limit = max(1, int(round(max_lag * sr)))

@@ -10,7 +10,14 @@ from functools import lru_cache
 from typing import Tuple
 
 import numpy as np
-from scipy import signal
+
+
+def _signal():
+    """scipy.signal, imported on first use (half a second: the demo synthesiser only)."""
+    from scipy import signal
+
+    return signal
+
 
 __all__ = [
     "midi_to_hz",
@@ -63,24 +70,24 @@ def smooth_noise(rng: np.random.Generator, n: int, width: int) -> np.ndarray:
 def butter(order: int, edges: Tuple[float, ...], btype: str, sr: int) -> np.ndarray:
     """Butterworth second-order sections; edges in Hz, clamped below Nyquist."""
     wn = [min(e, 0.45 * sr) / (0.5 * sr) for e in edges]
-    return signal.butter(order, wn if len(wn) > 1 else wn[0], btype=btype, output="sos")
+    return _signal().butter(order, wn if len(wn) > 1 else wn[0], btype=btype, output="sos")
 
 
 def band_noise(rng: np.random.Generator, n: int, lo: float, hi: float, sr: int) -> np.ndarray:
     """Unit-RMS white noise band-passed to [lo, hi] Hz (clamped below Nyquist)."""
     hi = min(hi, 0.45 * sr)
     lo = min(lo, 0.5 * hi)
-    x = signal.sosfilt(butter(2, (lo, hi), "bandpass", sr), rng.standard_normal(n + 256))
+    x = _signal().sosfilt(butter(2, (lo, hi), "bandpass", sr), rng.standard_normal(n + 256))
     x = x[256:]
     return x / max(rms(x), 1e-12)
 
 
 def lowpass(x: np.ndarray, cutoff: float, sr: int, order: int = 2) -> np.ndarray:
-    return signal.sosfilt(butter(order, (cutoff,), "lowpass", sr), x, axis=-1)
+    return _signal().sosfilt(butter(order, (cutoff,), "lowpass", sr), x, axis=-1)
 
 
 def highpass(x: np.ndarray, cutoff: float, sr: int, order: int = 2) -> np.ndarray:
-    return signal.sosfilt(butter(order, (cutoff,), "highpass", sr), x, axis=-1)
+    return _signal().sosfilt(butter(order, (cutoff,), "highpass", sr), x, axis=-1)
 
 
 def pan(mono: np.ndarray, position: float) -> np.ndarray:
@@ -113,5 +120,5 @@ def reverb(x: np.ndarray, rng: np.random.Generator, sr: int, *, rt60: float, wet
         ir[: int(0.015 * sr)] = 0.0  # pre-delay
         ir *= wet / math.sqrt(np.sum(ir**2))
         src = x[ch % x.shape[0]]
-        out[ch] = src + signal.oaconvolve(src, ir)[: x.shape[-1]]
+        out[ch] = src + _signal().oaconvolve(src, ir)[: x.shape[-1]]
     return out
