@@ -40,7 +40,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_best.py
-	$(PY) benchmarks/bench_sweep.py
+	$(PY) benchmarks/bench_scale.py
 
 # make lab - JupyterLab on notebooks/ (project root as the file root) with the project's kernel:
 # "Python 3 (ipykernel)" is .venv's interpreter (jupyter prefers the venv's kernel spec, whose

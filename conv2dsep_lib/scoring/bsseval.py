@@ -158,12 +158,18 @@ class BssEvalV4:
 
     Parameters
     ----------
-    references : np.ndarray [shape=(nsrc, nsampl, nchan)], float
-        The true sources (none silent).
+    references : np.ndarray [shape=(nsrc, nsampl, nchan)], float, optional
+        The true sources (none silent).  Or give *source* and *shape* instead.
     window : int
         Window (= hop) in samples; museval's ``win``.
     filters_len : int
         Distortion filter length (museval: 512).
+    source : callable, optional
+        ``source(start, stop)`` -> the true sources' samples ``start:stop`` as float64
+        [shape=(nsrc, stop - start, nchan)] -- for a caller that derives them (e.g. the
+        accompaniment as mixture - vocal) instead of holding a whole song's float64 copy.
+    shape : tuple of int, optional
+        ``(nsrc, nsampl, nchan)`` of *source*.
 
     Examples
     --------
@@ -171,18 +177,32 @@ class BssEvalV4:
     >>> sdr = ev.evaluate(estimates)["sdr"]    # (nsrc, nwin)     # doctest: +SKIP
     """
 
-    def __init__(self, references: np.ndarray, *, window: int, filters_len: int = FILTERS_LEN):
-        refs = np.asarray(references, dtype=np.float64)
-        self.refs = refs
-        self.nsrc, self.n, self.nchan = refs.shape
+    def __init__(
+        self,
+        references: Optional[np.ndarray] = None,
+        *,
+        window: int,
+        filters_len: int = FILTERS_LEN,
+        source: Optional[Callable[[int, int], np.ndarray]] = None,
+        shape: Optional[Tuple[int, int, int]] = None,
+    ):
+        if references is not None:
+            refs = np.asarray(references, dtype=np.float64)
+            source, shape = (lambda a, b: refs[:, a:b]), refs.shape
+        if source is None or shape is None:
+            raise ValueError("BssEvalV4 needs the references, or a source and its shape")
+        self._source = source
+        self.nsrc, self.n, self.nchan = shape
         L = self.L = filters_len
         w = self.w = int(window) if window < self.n else self.n
         self.nwin = (self.n - w + w) // w if w < self.n else 1
         # --- correlations of the references (museval's G), lags -(L-1)..(L-1)
-        flat = refs.transpose(0, 2, 1).reshape(self.nsrc * self.nchan, self.n)  # (k, n)
+        full = source(0, self.n)
+        flat = full.transpose(0, 2, 1).reshape(self.nsrc * self.nchan, self.n)  # (k, n)
         self._blocks = _Blocks(flat, L)
         k = len(flat)
         pos = np.stack([self._blocks.against(flat[b]) for b in range(k)], axis=1)  # pos[a, b, m] = R_{a,b}(m)
+        del full, flat
         G = np.zeros((self.nsrc, self.nsrc, self.nchan, self.nchan, L, L))
         a_idx, b_idx = np.meshgrid(np.arange(L), np.arange(L), indexing="ij")
         lag = b_idx - a_idx
@@ -195,16 +215,23 @@ class BssEvalV4:
                 G[j, i, c2, c1] = r
         self._solve_all = _Solver(self._reshape(G))
         self._solve_own = [_Solver(self._reshape(G[j : j + 1, j : j + 1])) for j in range(self.nsrc)]
-        # --- window spectra of the references, for the projections
+        # --- per window: the references' spectra (for the projections), energies, silence
         self.size = fast_length(w + L - 1)
-        wins = self._windows(refs)  # (nsrc, nwin, w, nchan)
-        self._ref_windows = wins
         self._ref_spectra = np.empty((self.nsrc, self.nwin, self.size // 2 + 1, self.nchan), dtype=complex)
-        for start in range(0, self.nwin, WINDOW_BATCH):  # (nsrc, nwin, F, nchan), a batch at a time
-            batch = slice(start, start + WINDOW_BATCH)
-            self._ref_spectra[:, batch] = np.fft.rfft(wins[:, batch], n=self.size, axis=2)
-        self._ref_energy = [_energy(wins[j]) for j in range(self.nsrc)]
-        self._ref_silent_win = np.any(_silent_windows(wins), axis=0)  # (nwin,)
+        self._ref_energy = np.empty((self.nsrc, self.nwin))
+        self._ref_silent_win = np.empty(self.nwin, dtype=bool)
+        for start in range(0, self.nwin, WINDOW_BATCH):
+            batch = slice(start, min(start + WINDOW_BATCH, self.nwin))
+            wins = self._ref_batch(batch)  # (nsrc, n, w, nchan)
+            self._ref_spectra[:, batch] = np.fft.rfft(wins, n=self.size, axis=2)
+            for j in range(self.nsrc):
+                self._ref_energy[j, batch] = _energy(wins[j])
+            self._ref_silent_win[batch] = np.any(_silent_windows(wins), axis=0)
+
+    def _ref_batch(self, b: slice) -> np.ndarray:
+        """The references' windows *b* [shape=(nsrc, len(b), w, nchan)], float64."""
+        x = self._source(b.start * self.w, b.stop * self.w)
+        return x.reshape(self.nsrc, b.stop - b.start, self.w, self.nchan)
 
     @staticmethod
     def _reshape(G: np.ndarray) -> np.ndarray:
@@ -217,7 +244,7 @@ class BssEvalV4:
         """museval's ``D`` of one signal [shape=(nsampl, nchan)]: its products with every reference
         at lags 0..L-1, [shape=(nsrc * nchan, L, nchan)].  Linear in the signal, so the ``D`` of a
         difference of signals is the difference of their ``D``."""
-        signal = np.asarray(signal, dtype=np.float64)
+        signal = np.asarray(signal)  # float32 is read as exact float64, a block at a time
         return np.stack([self._blocks.against(signal[:, c]) for c in range(self.nchan)], axis=-1)
 
     def _filters(self, D: np.ndarray, j: int) -> Tuple[np.ndarray, np.ndarray]:
@@ -300,12 +327,13 @@ class BssEvalV4:
         for start in range(0, self.nwin, WINDOW_BATCH):
             b = slice(start, min(start + WINDOW_BATCH, self.nwin))
             wins = windows(b)
+            refs = self._ref_batch(b)
             dead = self._ref_silent_win[b] | np.any(_silent_windows(wins[chosen]), axis=0)
             for j in chosen:
                 filt_all, filt_own = filters[j]
                 p_spat = self._project([j], filt_own, b)  # (n, w+L-1, nchan)
                 p_all = self._project(list(range(self.nsrc)), filt_all, b)
-                ref, est = self._ref_windows[j, b], wins[j]  # (n, w, nchan); zero past w
+                ref, est = refs[j], wins[j]  # (n, w, nchan); zero past w
                 # museval's e_spat = p_spat - s_true, e_interf = p_all - p_spat, e_artif = est - p_all
                 # (s_true and est are the windows zero-padded to w + L - 1 samples)
                 e_true = self._ref_energy[j][b]

@@ -448,17 +448,16 @@ class PairScorer:
         for name, y in (("vocal", v), ("mixture", m)):
             _check_finite(name, y)
         self.shape, self.sr = v.shape, sr
-        # the true sources as (2, n, channels) float64 -- museval's layout, shared with BSS
-        # Eval -- and the mixture; every estimate is scored in a per-thread workspace of the
-        # same shape
-        self._refs = np.empty((2,) + v.T.shape)
-        self._refs[0] = v.T
-        self._mixture = m.T  # the caller's samples (a view; float32 is read as exact float64)
-        np.subtract(self._mixture, self._refs[0], out=self._refs[1], dtype=np.float64)
-        self._means = self._refs.mean(axis=1)  # (2, channels): the zero-mean references' offsets
+        # The true sources, museval's (2, n, channels) float64 layout, are derived a block at a
+        # time from the caller's arrays (views; float32 is read as exact float64): the vocal,
+        # and the accompaniment as mixture - vocal.  A whole song's float64 copies would be
+        # ~100 MB.
+        self._vocal, self._mixture = v.T, m.T
+        self._refs = (_Signal(self._vocal), _Signal(self._vocal, minuend=self._mixture))
+        self._means = [r.mean() for r in self._refs]  # per channel: the zero-mean references' offsets
         self._energies = []
         for j, role in enumerate(("vocal", "accompaniment (mixture - vocal)")):
-            energy, raw = _energies(_Signal(self._refs[j]), self._means[j])
+            energy, raw = _energies(self._refs[j], self._means[j])
             if energy <= _SILENT_REL * raw:
                 detail = "a non-silent vocal reference" if j == 0 else "a mixture that is not the vocal alone"
                 raise ParameterError(f"{role} is silent: separation metrics are undefined (allowed {detail})")
@@ -469,6 +468,13 @@ class PairScorer:
         self._bss: Optional[BssEvalV4] = None
         self._lock = threading.Lock()
 
+    def _sources(self, start: int, stop: int) -> np.ndarray:
+        """The true sources' samples ``start:stop`` [shape=(2, stop - start, channels)], float64."""
+        out = np.empty((2,) + self._vocal[start:stop].shape)
+        out[0] = self._vocal[start:stop]
+        np.subtract(self._mixture[start:stop], out[0], out=out[1], dtype=np.float64)
+        return out
+
     def prepare(self) -> "PairScorer":
         """Compute the reference statistics now (else the first :meth:`score` does).
 
@@ -477,17 +483,17 @@ class PairScorer:
         """
         with self._lock:
             if self.bss and self._bss is None:
-                bss = BssEvalV4(self._refs, window=self._window)
+                n, channels = self._vocal.shape
+                bss = BssEvalV4(source=self._sources, shape=(2, n, channels), window=self._window)
                 self._mixture_correlations = bss.correlations(self._mixture)
                 self._bss = bss
         return self
 
     def _zero_mean_chunks(self, j: int):
         """Reference *j*'s zero-mean samples, channel by channel, in chunks (float64)."""
-        n, channels = self._refs.shape[1:]
-        for c in range(channels):
-            for start in range(0, n, _CHUNK):
-                yield self._refs[j, start : start + _CHUNK, c] - self._means[j, c]
+        ref, mean = self._refs[j], self._means[j]
+        for c, start in ref.chunks():
+            yield ref.chunk(c, start) - mean[c]
 
     def _si_sdr(self, j: int, x: "_Signal") -> float:
         """``si_sdr(reference j, x)`` (0 = vocal, 1 = accompaniment): :func:`si_sdr`'s arithmetic
