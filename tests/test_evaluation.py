@@ -7,7 +7,7 @@ import soundfile as sf
 from conv2dsep_lib.core.config import Config
 from conv2dsep_lib.core.errors import ParameterError
 from conv2dsep_lib.scoring.files import FileScores, evaluate_files, format_table
-from conv2dsep_lib.scoring.metrics import separation_metrics
+from conv2dsep_lib.scoring.pair import separation_metrics
 from conv2dsep_lib.separators.registry import compute_baselines
 from conv2dsep_lib.sources.song import synthesize_song
 

@@ -22,10 +22,10 @@ from conv2dsep_lib.scoring.metrics import (
     as_channels_first,
     as_samples_channels,
     bss_eval_v4,
-    separation_metrics,
     si_sdr,
     si_sdr_improvement,
 )
+from conv2dsep_lib.scoring.pair import separation_metrics
 from conv2dsep_lib.scoring.scores import Scores
 
 SR = 8000  # BSS Eval cost grows with the sample count; 8 kHz keeps the tests fast
@@ -429,7 +429,7 @@ def test_pair_scorer_gives_the_same_numbers_from_two_threads_at_once(sep_signals
     it at once -- the scorer serialises its LAPACK calls.)"""
     import threading
 
-    from conv2dsep_lib.scoring.metrics import PairScorer
+    from conv2dsep_lib.scoring.pair import PairScorer
 
     vocal, mixture = sep_signals[0], sep_signals[-1]
     rng = np.random.default_rng(3)

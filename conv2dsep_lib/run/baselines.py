@@ -34,7 +34,7 @@ from ..core.config import Config
 from ..core.files import write_json
 from ..core.provenance import code_hash
 from ..results.record import BaselineRecord
-from ..scoring.metrics import PairScorer
+from ..scoring.pair import PairScorer
 from ..scoring.scores import Scores
 from ..separators.registry import BASELINE_KINDS, compute_baselines
 from ..sources.audio import AudioPair

@@ -44,7 +44,8 @@ from ..results.record import (
     best_by_loss_key,
     loss_vs_quality,
 )
-from ..scoring.metrics import PairScorer, separation_metrics, si_sdr
+from ..scoring.metrics import si_sdr
+from ..scoring.pair import PairScorer, separation_metrics
 from ..scoring.scores import Scores
 from ..separators.registry import BASELINE_KINDS, baseline_jobs
 from ..sources.audio import AudioPair
@@ -88,7 +89,7 @@ class Experiment:
         Extracted vocals: ``"k=1"``..``"k=N"``, ``"greedy"`` (full greedy order),
         ``"greedy_best"`` (best prefix).
     metrics : dict of str -> Scores
-        :func:`conv2dsep_lib.scoring.metrics.separation_metrics` per estimate key.
+        :func:`conv2dsep_lib.scoring.pair.separation_metrics` per estimate key.
     baselines : dict of str -> ScoredBaseline
         Per baseline name, in report order (scores only: ``estimate`` is ``None``; ask
         :func:`conv2dsep_lib.run.baselines.score_baselines` with ``keep_estimates=True``

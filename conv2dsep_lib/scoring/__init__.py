@@ -1,7 +1,8 @@
 """Separation quality: SI-SDR, BSS Eval v4 (museval's own code), scoring files.
 
 * :mod:`.scores` -- :class:`Scores`, the typed result (JSON round trip)
-* :mod:`.metrics` -- :func:`si_sdr`, :func:`bss_eval_v4`, :func:`separation_metrics`
+* :mod:`.metrics` -- :func:`si_sdr`, :func:`bss_eval_v4` (conventions written down)
+* :mod:`.pair` -- :class:`PairScorer`, :func:`separation_metrics` (one vocal/mixture pair)
 * :mod:`.files` -- :func:`evaluate_files` (``conv2dsep evaluate``)
 """
 
@@ -11,10 +12,10 @@ from .metrics import (
     as_channels_first,
     as_samples_channels,
     bss_eval_v4,
-    separation_metrics,
     si_sdr,
     si_sdr_improvement,
 )
+from .pair import PairScorer, separation_metrics
 from .scores import METRIC_NAMES, Scores
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "separation_metrics",
     "si_sdr",
     "si_sdr_improvement",
+    "PairScorer",
     "METRIC_NAMES",
     "Scores",
 ]

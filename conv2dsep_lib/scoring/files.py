@@ -2,7 +2,7 @@
 
 Another separator's output, an earlier run's wav, a hand-edited file: load it with
 its reference (and, if given, the mixture), align them, and compute the same numbers
-:func:`conv2dsep_lib.scoring.metrics.separation_metrics` gives inside a run.
+:func:`conv2dsep_lib.scoring.pair.separation_metrics` gives inside a run.
 
 Decisions: all files are resampled to the reference's native rate (or ``sr``);
 channel counts must agree unless ``mono=True`` downmixes everything; lengths may
@@ -19,7 +19,8 @@ from ..core.config import LIMITS
 from ..core.errors import ParameterError
 from ..core.files import PathLike
 from ..sources.audio import audio_info, load_audio
-from .metrics import BSS_KEYS, as_samples_channels, bss_eval_v4, nanmedian, separation_metrics, si_sdr
+from .metrics import BSS_KEYS, as_samples_channels, bss_eval_v4, nanmedian, si_sdr
+from .pair import separation_metrics
 from .scores import Scores
 
 __all__ = ["FileScores", "evaluate_files", "format_table"]
