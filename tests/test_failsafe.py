@@ -217,8 +217,8 @@ def test_sweep_workers_exit_when_the_driver_is_killed(tmp_path):
         children = [
             int(p.name)
             for p in Path("/proc").iterdir()
-            if p.name.isdigit() and _ppid(p) == proc.pid and b"spawn_main" in _cmdline(p)
-        ]
+            if p.name.isdigit() and _ppid(p) == proc.pid and b"conv2dsep_lib" in _cmdline(p)
+        ]  # forked pool workers: the driver's command line
         time.sleep(0.1)
     assert len(children) == 2
     os.kill(proc.pid, signal.SIGKILL)

@@ -3,6 +3,7 @@
 * :mod:`.grid` -- read, validate and expand a grid of settings; name each setting
 * :mod:`.plan` -- tracks, tasks and cache keys (nothing runs)
 * :mod:`.tasks` -- :func:`run_one`, the task function; what a run leaves on disk
+* :mod:`.schedule` -- the order runs start in (longest first), their cost, the ETA
 * :mod:`.executors` -- this process, a local process pool, or Dask
 * :mod:`.report` -- manifest, summary CSV and markdown, plots
 * :mod:`.driver` -- :func:`run_sweep`: all of the above, resumable

@@ -24,6 +24,8 @@ Decisions
   ``seconds`` column, wall time of the run).
 * **Code version**: a worker whose code differs from the driver's keys its result
   with its own code version, and the sweep warns (``SweepResult.warnings``).
+* **Order**: the runs start longest first, one excerpt at a time (:mod:`.schedule`);
+  the progress bar's remaining time weighs each run by its estimated cost.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from ..results.tables import HEAD, TAIL, typed, write_table
 from .executors import dask_client, iter_dask, iter_local
 from .plan import SweepPlan, Task, plan_sweep
 from .report import MANIFEST_NAME, TABLE_NAME, Counts, RunFailure, SweepManifest, code_label, write_summary
+from .schedule import SweepProgress, order_tasks, task_cost
 from .tasks import FAILED_NAME, TaskOutcome, finished_outcome
 
 __all__ = ["REFRESH_SECONDS", "SweepResult", "SweepInterrupted", "run_sweep", "assemble_table"]
@@ -53,6 +56,9 @@ __all__ = ["REFRESH_SECONDS", "SweepResult", "SweepInterrupted", "run_sweep", "a
 LOCK_NAME = ".sweep.lock"
 #: ``sweep.csv`` is rewritten at most this often while runs finish (seconds).
 REFRESH_SECONDS = 2.0
+#: The progress bar: runs done of all, elapsed time, then :meth:`_Run.postfix` (remaining
+#: time, runs per second, counts).
+BAR_FORMAT = "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]"
 
 
 @dataclass(frozen=True)
@@ -172,8 +178,9 @@ def run_sweep(
     names : sequence of str, optional
         Only these track names.
     workers : int >= 1
-        Local process pool size (``1``: run in this process); with *dask_local* the
-        number of Dask worker processes.
+        Local process pool size, one thread per worker (``1``: run in this process, each
+        run on one thread per core, see :mod:`conv2dsep_lib.run.lanes`); with *dask_local*
+        the number of Dask worker processes.
     scheduler : str, optional
         Address of a running Dask scheduler (``tcp://host:8786``): run there.
     dask_local : bool
@@ -192,7 +199,8 @@ def run_sweep(
     plots : bool
         Write the summary PNGs.
     progress : bool
-        tqdm bar on stderr: done / failed / cached / remaining.
+        tqdm bar on stderr: runs finished of all, elapsed and remaining time (ETA), runs
+        per second, done / failed / cached / remaining.
     arguments : dict, optional
         The command line, recorded in ``sweep.json``.
     yes : bool
@@ -253,6 +261,7 @@ def run_sweep(
             outcomes[t.id] = done
         else:
             to_run.append(t)
+    to_run = order_tasks(to_run)  # the longest first (see .schedule); the table keeps plan order
     with ExitStack() as stack:
         stack.enter_context(exclusive_lock(plan.out / LOCK_NAME, what=f"the sweep folder {str(plan.out)!r}"))
         client_ = None
@@ -285,6 +294,13 @@ class _Run:
         self.started = _dt.datetime.now().isoformat(timespec="seconds")
         self.t_start = time.perf_counter()
         self.last_write = time.monotonic()
+        self.progress: Optional[SweepProgress] = None
+
+    def postfix(self) -> str:
+        """The progress bar's text after the elapsed time: remaining time (cost-weighted, see
+        :class:`~.schedule.SweepProgress`), runs per second, and the counts."""
+        counts = ", ".join(f"{k}={v}" for k, v in _postfix(self.counts).items())
+        return counts if self.progress is None else f"{self.progress.text()}, {counts}"
 
     def warnings(self) -> List[str]:
         other = self.other_code
@@ -356,8 +372,10 @@ class _Run:
             self.counts = replace(self.counts, ran=self.counts.ran + 1)
             if o.code_differs:
                 self.other_code[o.id] = code_label(o.code)
+        if self.progress is not None:
+            self.progress.done(o.id)
         if bar is not None:
-            bar.set_postfix(_postfix(self.counts), refresh=False)
+            bar.set_postfix_str(self.postfix(), refresh=False)
             bar.update(1)
         now = time.monotonic()
         if now - self.last_write >= REFRESH_SECONDS:
@@ -369,6 +387,7 @@ class _Run:
     ) -> SweepResult:
         """Run *to_run*, record outcomes, refresh and finally write the table and the summary."""
         self.save("running")
+        self.progress = SweepProgress({t.id: task_cost(t) for t in to_run})
         bar = None
         if progress:
             from tqdm.auto import tqdm
@@ -380,8 +399,9 @@ class _Run:
                 unit="run",
                 file=sys.stderr,
                 dynamic_ncols=True,
+                bar_format=BAR_FORMAT,
             )
-            bar.set_postfix(_postfix(self.counts), refresh=True)
+            bar.set_postfix_str(self.postfix(), refresh=True)
         gen = None
         try:
             if to_run:

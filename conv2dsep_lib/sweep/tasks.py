@@ -7,18 +7,28 @@ failed run writes ``failed.json`` instead (an
 :class:`~conv2dsep_lib.core.errors.ErrorRecord`), is reported and tried again next
 time.  The tidy rows are derived from the stored record when the table is assembled,
 so a change of the table code never invalidates a finished run.
+
+A process that runs several tasks (a pool worker, a Dask worker, the driver) keeps the
+last excerpts it loaded (:class:`PairCache`): the settings of one track read and resample
+its audio once per process.  :func:`warm_up` imports and exercises, on a tiny synthetic
+pair, what a run uses, so that a pool worker's first run costs what the others do.
 """
 
 from __future__ import annotations
 
+import collections
+import copy
 import datetime as _dt
 import json
 import os
+import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Dict, Hashable, List, Mapping, Optional, Tuple
+
+import numpy as np
 
 from ..core.config import Config
 from ..core.errors import ErrorRecord
@@ -27,8 +37,7 @@ from ..results.record import ORACLE_NOTE, BaselineRecord, RunRecord
 from ..results.tables import baseline_rows, record_rows
 from ..run.baselines import score_baselines
 from ..run.experiment import build_record, run_experiment
-from ..run.notebooks import list_notebooks, run_notebooks
-from ..run.outputs import output_dir_name, write_outputs
+from ..separators.registry import compute_baselines
 from ..sources.audio import AudioPair, write_wav
 from .plan import BASELINE_FIELDS, Task, cache_key, code_version, open_source
 
@@ -42,6 +51,11 @@ __all__ = [
     "finished_outcome",
     "failure_outcome",
     "request_stop",
+    "PairCache",
+    "pair_key",
+    "load_pair",
+    "forget_pairs",
+    "warm_up",
 ]
 
 RESULTS_NAME = "results.json"
@@ -167,19 +181,145 @@ def _rows(record: Any, seconds: float) -> Tuple[Mapping[str, Any], ...]:
     return tuple(record_rows(record, seconds=seconds))
 
 
-def _load_pair(task: Task, config: Config) -> AudioPair:
-    return open_source(task.track.source, config).load(task.track.name, offset=task.settings["offset"])
+#: Excerpts a process keeps (most recently used), and their most bytes (mixture + vocal):
+#: a sweep's runs come one excerpt at a time (see :mod:`.schedule`), so two are enough.
+PAIR_CACHE_ITEMS = 2
+PAIR_CACHE_BYTES = 256 * 2**20
+
+
+class PairCache:
+    """The last excerpts this process loaded, by key (least recently used dropped first).
+
+    A cached pair is shared by the runs that ask for it: its arrays are read-only (a run
+    that wrote into its input would fail instead of changing the next run's numbers) and
+    each caller gets its own ``source`` dict.  Thread-safe.
+
+    Parameters
+    ----------
+    max_items : int >= 0
+    max_bytes : int >= 0
+        A pair larger than this is not kept.
+    """
+
+    def __init__(self, *, max_items: int = PAIR_CACHE_ITEMS, max_bytes: int = PAIR_CACHE_BYTES):
+        self.max_items, self.max_bytes = int(max_items), int(max_bytes)
+        self._pairs: "collections.OrderedDict[Hashable, AudioPair]" = collections.OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._pairs)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(p.mixture.nbytes + p.vocal.nbytes for p in self._pairs.values())
+
+    def clear(self) -> None:
+        with self._lock:
+            self._pairs.clear()
+            self.hits = self.misses = 0
+
+    def get(self, key: Hashable, load: Any) -> AudioPair:
+        """The pair under *key*, else ``load()`` (a zero-argument callable), kept for next time."""
+        with self._lock:
+            pair = self._pairs.get(key)
+            if pair is not None:
+                self._pairs.move_to_end(key)
+                self.hits += 1
+                return _handed_out(pair)
+            self.misses += 1
+        pair = _read_only(load())
+        with self._lock:
+            self._pairs[key] = pair
+            self._pairs.move_to_end(key)
+            self._shrink()
+        return _handed_out(pair)
+
+    def _shrink(self) -> None:
+        while self._pairs and (len(self._pairs) > self.max_items or self.nbytes > self.max_bytes):
+            self._pairs.popitem(last=False)
+
+
+def _read_only(pair: AudioPair) -> AudioPair:
+    for y in (pair.mixture, pair.vocal):
+        y.flags.writeable = False  # the loader's own arrays: no copy needed
+    return pair
+
+
+def _handed_out(pair: AudioPair) -> AudioPair:
+    return replace(pair, source=copy.deepcopy(pair.source))
+
+
+#: This process's excerpts (see :class:`PairCache`).
+_PAIRS = PairCache()
+
+
+def forget_pairs() -> None:
+    """Drop this process's cached excerpts (the driver does at the end of a sweep)."""
+    _PAIRS.clear()
+
+
+def pair_key(task: Task, config: Config) -> Tuple[Hashable, ...]:
+    """What identifies the excerpt a task loads: the source, the track and its files' identity
+    (size, mtime), the offset, the excerpt length and the rate."""
+    identity = json.dumps(task.track.identity, sort_keys=True, default=str)
+    return (
+        task.track.source,
+        task.track.name,
+        identity,
+        float(task.settings["offset"]),
+        float(config.duration),
+        int(config.sr),
+    )
+
+
+def load_pair(task: Task, config: Config, *, cache: Optional[PairCache] = None) -> AudioPair:
+    """The excerpt of *task* at *config*'s rate and length, from this process's
+    :class:`PairCache` (or *cache*) when it loaded it before."""
+    cache = _PAIRS if cache is None else cache
+
+    def load() -> AudioPair:
+        return open_source(task.track.source, config).load(task.track.name, offset=task.settings["offset"])
+
+    return cache.get(pair_key(task, config), load)
+
+
+#: The synthetic pair :func:`warm_up` runs on: seconds, slices.
+WARM_UP_SECONDS = 2.0
+WARM_UP_SLICES = 2
+
+
+def warm_up() -> None:
+    """Import and exercise what a run uses, once per process, on a tiny synthetic pair.
+
+    A pool worker's initializer calls it: whatever a run imports on first use and its
+    first-call set-ups (the method, the separators, BSS Eval) are paid here, not by the
+    worker's first run.  Nothing is read or written; any error is ignored (the first run
+    then pays, or reports, it).
+    """
+    try:
+        config = Config(duration=WARM_UP_SECONDS)
+        t = np.arange(config.n_samples) / config.sr
+        vocal = (0.3 * np.sin(2 * np.pi * 220.0 * t) * (t % 0.5 < 0.3)).astype(np.float32)
+        band = np.random.default_rng(0).standard_normal(t.size).astype(np.float32) * 0.05
+        pair = _read_only(AudioPair(mixture=vocal + band, vocal=vocal, sr=config.sr, source={}))
+        run_experiment(pair, config=config, n_slices=WARM_UP_SLICES, greedy=True, baselines=False, bss=True)
+        compute_baselines(pair.mixture, pair.vocal, config=config)
+    except Exception:  # pragma: no cover - an optimisation only
+        pass
 
 
 def _run_experiment_task(task: Task, run_dir: Path) -> Tuple[RunRecord, Optional[str]]:
     config = Config.from_dict(dict(task.config))
     s = task.settings
-    pair = _load_pair(task, config)
+    pair = load_pair(task, config)
     exp = run_experiment(
         pair, config=config, n_slices=s["n_slices"], greedy=s["greedy"], baselines=False, bss=task.bss
     )
     arguments = {"sweep": True, "run": task.id, "settings": dict(s), "bss": task.bss}
     if task.keep_audio:
+        from ..run.outputs import write_outputs  # figures: imported only by who writes them
+
         folder = write_outputs(exp, run_dir, arguments=arguments)
         return RunRecord.from_json(json.loads((folder / RESULTS_NAME).read_text())), folder.name
     return build_record(exp, arguments=arguments), None
@@ -188,7 +328,7 @@ def _run_experiment_task(task: Task, run_dir: Path) -> Tuple[RunRecord, Optional
 def _run_baselines_task(task: Task, run_dir: Path) -> Tuple[BaselinesRun, Optional[str]]:
     s = task.settings
     config = Config().replace(**{f: s[f] for f in BASELINE_FIELDS})
-    pair = _load_pair(task, config)
+    pair = load_pair(task, config)
     out = {}
     for name, b in score_baselines(pair, config=config, bss=task.bss, keep_estimates=task.keep_audio).items():
         if task.keep_audio:
@@ -198,6 +338,9 @@ def _run_baselines_task(task: Task, run_dir: Path) -> Tuple[BaselinesRun, Option
 
 
 def _run_notebooks_task(task: Task, run_dir: Path) -> Tuple[RunRecord, Optional[str]]:
+    from ..run.notebooks import list_notebooks, run_notebooks
+    from ..run.outputs import output_dir_name
+
     s, cfg = task.settings, task.config
     params: Dict[str, Any] = dict(task.track.notebook_input)
     params.update(
