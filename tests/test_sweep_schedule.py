@@ -10,6 +10,7 @@ from conv2dsep_lib.sweep.schedule import (
     SweepProgress,
     excerpt_key,
     format_seconds,
+    next_for_worker,
     order_tasks,
     task_cost,
 )
@@ -128,6 +129,27 @@ def test_notebook_runs_start_on_distinct_excerpts():
     assert [t.track.name for t in order[:2]] == ["a", "b"]
     assert [t.settings["n_slices"] for t in order[:2]] == [8, 8]
     assert [t.settings["n_slices"] for t in order[2:]] == [4, 2, 4, 2]
+
+
+def test_a_free_worker_stays_on_its_excerpt_else_takes_one_no_other_worker_is_on():
+    order = order_tasks(_grid(("a", "b", "c")))
+    a, b, c = (excerpt_key(_experiment(tr)) for tr in "abc")
+    assert excerpt_key(order[0]) == a
+    # the pool's first two runs: two different excerpts
+    assert next_for_worker(order, last=None, busy=[]) == 0
+    first = order[0]
+    rest = order[1:]
+    i = next_for_worker(rest, last=None, busy=[a])
+    assert excerpt_key(rest[i]) == b and all(excerpt_key(t) == a for t in rest[:i])
+    # a worker that ran a run of a takes a's next run, even when b is next in order
+    only_b_then_a = [t for t in rest if excerpt_key(t) == b] + [t for t in rest if excerpt_key(t) == a]
+    j = next_for_worker(only_b_then_a, last=a, busy=[b])
+    assert excerpt_key(only_b_then_a[j]) == a
+    # nothing of its excerpt left: the first excerpt nobody is on; everything busy: the next run
+    no_a = [t for t in rest if excerpt_key(t) != a]
+    assert excerpt_key(no_a[next_for_worker(no_a, last=a, busy=[b])]) == c
+    assert next_for_worker(no_a, last=a, busy=[b, c]) == 0
+    assert first.id not in {t.id for t in rest}
 
 
 # ------------------------------------------------------------------ ETA

@@ -7,8 +7,9 @@
   before they start, plus ``threadpoolctl``): the processes are the parallelism.  A worker
   sets malloc up as the command line does, imports and exercises what a run uses once, in
   its initializer (:func:`~.tasks.warm_up`), and stays for all the runs, taking the next
-  one from the pool's single queue whenever it is free -- in the order given (the longest
-  first, see :mod:`.schedule`).  The workers ignore SIGINT from their first instruction.
+  one whenever it is free: the driver keeps one run per worker in flight and gives a worker
+  that finishes the next run of the excerpt it has loaded, else of an excerpt no other worker
+  is on (:func:`~.schedule.next_for_worker`; runs in the order given, the longest first).  The workers ignore SIGINT from their first instruction.
   Ctrl-C in the driver cancels what has not started and stops the workers (SIGTERM
   interrupts a running run; its atomic writers drop their temporary files).
 * **Dask** (``scheduler``, ``dask_local`` or a ``client``): the same task function via
@@ -29,6 +30,7 @@ from typing import Any, Dict, Iterator, List, Optional
 from ..core.errors import ErrorRecord, ParameterError
 from ..core.memory import tune_malloc
 from .plan import Task
+from .schedule import excerpt_key, next_for_worker
 from .tasks import TaskOutcome, failure_outcome, forget_pairs, request_stop, run_one, warm_up
 
 __all__ = ["iter_local", "iter_dask", "dask_client"]
@@ -161,9 +163,16 @@ def iter_local(tasks: List[Task], workers: int) -> Iterator[TaskOutcome]:
         forget_pairs()  # the excerpts this process kept for its runs
 
 
+def _run_in_worker(task: Task) -> "tuple[int, TaskOutcome]":  # pragma: no cover - in workers
+    """:func:`run_one` and the worker's pid (the driver gives that worker its next run)."""
+    return os.getpid(), run_one(task)
+
+
 def _iter_pool(tasks: List[Task], workers: int) -> Iterator[TaskOutcome]:
+    """One run per worker in flight: when a worker finishes, its next run is chosen for it
+    (:func:`~.schedule.next_for_worker`: the excerpt it has loaded first) and submitted."""
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     ex = ProcessPoolExecutor(
         max_workers=workers,
@@ -171,19 +180,33 @@ def _iter_pool(tasks: List[Task], workers: int) -> Iterator[TaskOutcome]:
         initializer=_init_worker,
         initargs=(os.getpid(),),
     )
+    remaining = list(tasks)
     futures: Dict[Any, Task] = {}
+    last: Dict[int, Any] = {}  # worker pid -> excerpt it ran last
+
+    def submit(worker_last: Any) -> None:
+        busy = [excerpt_key(t) for t in futures.values()]
+        task = remaining.pop(next_for_worker(remaining, last=worker_last, busy=busy))
+        futures[ex.submit(_run_in_worker, task)] = task
+
     try:
         with _single_thread_env():
-            with _children_ignore_sigint():  # the first submissions start the workers
-                for t in tasks[:workers]:
-                    futures[ex.submit(run_one, t)] = t
-            for t in tasks[workers:]:  # one queue: a free worker takes the next, in this order
-                futures[ex.submit(run_one, t)] = t
-        for f in as_completed(futures):
-            try:
-                yield f.result()
-            except Exception as exc:
-                yield _outcome_of_exception(futures[f], exc)
+            with _children_ignore_sigint():  # the first submission starts the workers
+                for _ in range(min(workers, len(remaining))):
+                    submit(None)
+            while futures:
+                done, _pending = wait(list(futures), return_when=FIRST_COMPLETED)
+                for f in done:
+                    task = futures.pop(f)
+                    worker_last: Any = None
+                    try:
+                        pid, outcome = f.result()
+                        last[pid] = worker_last = excerpt_key(task)
+                    except Exception as exc:
+                        outcome = _outcome_of_exception(task, exc)
+                    if remaining:
+                        submit(worker_last)
+                    yield outcome
     except BaseException:
         _stop_pool(ex, futures)
         raise

@@ -13,6 +13,10 @@
   where every run computes its excerpt's baselines unless a run before it stored them,
   every excerpt's first run comes first: no two processes start on the same excerpt's
   baselines at once.
+* **Which run a free worker takes** (:func:`next_for_worker`): the next run of the excerpt
+  it ran last if one is left (it has that audio loaded), else the next run of an excerpt no
+  other worker is on, else the next run.  The pool keeps one run per worker in flight, so
+  the run submitted when a worker finishes goes to that worker.
 * **Remaining time** (:class:`SweepProgress`): the elapsed time scaled by the cost still
   to run over the cost finished -- a long run finishing early in the sweep does not make
   the rest look long.
@@ -34,6 +38,7 @@ __all__ = [
     "task_cost",
     "excerpt_key",
     "order_tasks",
+    "next_for_worker",
     "SweepProgress",
     "format_seconds",
 ]
@@ -150,6 +155,31 @@ def order_tasks(tasks: Sequence[Task], *, cost: Optional[Callable[[Task], float]
     if any(t.notebooks and t.baselines for t in tasks):
         return [g[0] for g in ranked] + [t for g in ranked for t in g[1:]]
     return [t for g in ranked for t in g]
+
+
+def next_for_worker(remaining: Sequence[Task], *, last: Optional[Hashable], busy: Sequence[Hashable]) -> int:
+    """Index in *remaining* of the run a free worker should take next (see the module docstring).
+
+    Parameters
+    ----------
+    remaining : sequence of Task
+        The runs not started yet, in :func:`order_tasks` order; not empty.
+    last : hashable or None
+        :func:`excerpt_key` of the run this worker finished (``None``: it has run nothing).
+    busy : sequence of hashable
+        The excerpt keys the other workers are running.
+
+    Returns
+    -------
+    int
+    """
+    keys = [excerpt_key(t) for t in remaining]
+    if last is not None and last in keys:
+        return keys.index(last)
+    for i, key in enumerate(keys):
+        if key not in busy:
+            return i
+    return 0
 
 
 def format_seconds(seconds: Optional[float]) -> str:
