@@ -273,15 +273,15 @@ SPECTRUM_SEGMENT = 8192
 SPECTRUM_SEGMENTS = 64
 
 
-def _average_spectrum(mono: np.ndarray) -> np.ndarray:
-    """Power spectrum of a signal averaged over up to :data:`SPECTRUM_SEGMENTS` Hann-windowed
-    segments spread over it (Welch's estimate; a short signal is one segment)."""
-    mono = mono - mono.mean()
-    n = min(len(mono), SPECTRUM_SEGMENT)
-    starts = np.unique(
-        np.linspace(0, len(mono) - n, min(SPECTRUM_SEGMENTS, max(1, len(mono) // n))).astype(int)
-    )
-    segments = np.stack([mono[s : s + n] for s in starts]) * np.hanning(n)  # no edge leakage
+def _average_spectrum(x: np.ndarray, *, offset: float) -> np.ndarray:
+    """Power spectrum of the channel mean of *x* [shape=(channels, n)] minus *offset* (its
+    mean), averaged over up to :data:`SPECTRUM_SEGMENTS` Hann-windowed segments spread over
+    it (Welch's estimate; a short signal is one segment).  Only the segments are mixed down."""
+    length = x.shape[-1]
+    n = min(length, SPECTRUM_SEGMENT)
+    starts = np.unique(np.linspace(0, length - n, min(SPECTRUM_SEGMENTS, max(1, length // n))).astype(int))
+    segments = np.stack([x[:, s : s + n].mean(axis=0, dtype=np.float64) for s in starts]) - offset
+    segments *= np.hanning(n)  # no edge leakage
     return np.mean(np.abs(np.fft.rfft(segments, axis=-1)) ** 2, axis=0)
 
 
@@ -316,16 +316,14 @@ def audio_warnings(y: np.ndarray, *, sr: int, name: str, padding: float = 0.0) -
         if share >= CLIP_SHARE:
             out.append(f"{name} looks clipped: {100 * share:.2f} % of its samples are at full scale")
     mean = x.mean(axis=-1, dtype=np.float64)
-    rms = np.sqrt(
-        np.array([np.dot(row.astype(np.float64), row.astype(np.float64)) for row in x]) / x.shape[-1]
-    )
+    rms = np.sqrt(np.einsum("ij,ij->i", x, x, dtype=np.float64) / x.shape[-1])  # no float64 copy
     worst = int(np.argmax(np.abs(mean)))
     if abs(mean[worst]) > max(1e-3, DC_SHARE * rms[worst]):
         out.append(
             f"{name} carries a DC offset of {mean[worst]:+.4f} ({100 * abs(mean[worst]) / rms[worst]:.0f} % "
             "of its RMS)"
         )
-    power = _average_spectrum(x.mean(axis=0, dtype=np.float64))
+    power = _average_spectrum(x, offset=float(mean.mean()))
     total = float(power.sum())
     if total > 0 and len(power) > 8:
         upper = float(power[len(power) // 2 :].sum()) / total
