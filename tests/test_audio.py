@@ -112,3 +112,16 @@ def test_write_wav_is_deterministic(tmp_path):
     time.sleep(1.1)
     b = write_wav(tmp_path / "b.wav", y, 22050).read_bytes()
     assert a == b and b"PEAK" not in a
+
+
+def test_downmix_gives_numpys_channel_mean_bit_for_bit():
+    from conv2dsep_lib.sources.audio import downmix
+
+    rng = np.random.default_rng(3)
+    for channels in (1, 2, 3):
+        interleaved = rng.standard_normal((10_001, channels)).astype(np.float32)  # as a file reads
+        x = interleaved.T
+        y = downmix(x)
+        assert y.dtype == np.float32 and y.shape == (10_001,)
+        assert np.array_equal(y, x.mean(axis=0))
+        assert not np.shares_memory(y, interleaved)

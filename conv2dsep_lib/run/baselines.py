@@ -33,6 +33,7 @@ import numpy as np
 from ..core.config import Config
 from ..core.files import write_json
 from ..core.provenance import code_hash
+from ..core.threads import THREADS_VARIABLE, run_threads
 from ..results.record import BaselineRecord
 from ..scoring.pair import PairScorer
 from ..scoring.scores import Scores
@@ -55,20 +56,9 @@ __all__ = [
 CODE_PARTS = ("separators", "scoring", "method/transforms.py", "core/config.py")
 
 
-#: Environment variable that caps the threads one run uses (a sweep's pool workers set it to 1).
-THREADS_VARIABLE = "CONV2DSEP_THREADS"
-
-
 def workers() -> int:
-    """Threads one run may use: ``$CONV2DSEP_THREADS`` if set, else the cores this process may
-    use (a sweep's pool workers run one thread each, its parallelism being the processes)."""
-    value = os.environ.get(THREADS_VARIABLE, "").strip()
-    if value.isdigit() and int(value) >= 1:
-        return int(value)
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
+    """Threads one run may use (:func:`conv2dsep_lib.core.threads.run_threads`)."""
+    return run_threads()
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,8 @@ Decisions (the seed loaded with ``librosa.load(..., sr=22050, duration=4.7)``):
 
 from __future__ import annotations
 
+import concurrent.futures
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, List, Optional, Tuple
@@ -25,6 +27,7 @@ import numpy as np
 from ..core.checks import check_offset, check_signal
 from ..core.errors import ParameterError
 from ..core.files import PathLike, atomic_write_bytes
+from ..core.threads import run_threads
 
 __all__ = [
     "AudioPair",
@@ -32,6 +35,7 @@ __all__ = [
     "excerpt_bounds",
     "fit_length",
     "load_audio",
+    "downmix",
     "read_excerpt",
     "Excerpt",
     "audio_warnings",
@@ -190,9 +194,9 @@ def read_excerpt(
         )
     except Exception as exc:
         raise ParameterError(f"audio file {name!r} could not be decoded: {exc}") from None
-    raw = data.T  # (channels, n)
+    raw = data.T  # (channels, n), a view of the file's interleaved samples
     padding = max(0, stop - info.frames) / max(1, stop - start)
-    y = raw.mean(axis=0) if mono else raw
+    y = downmix(raw) if mono else raw
     check_signal(y, name=name, allow_silence=True)  # NaN/inf before anything is measured
     warnings = tuple(audio_warnings(raw, sr=file_sr, name=repr(name), padding=padding))
     if file_sr != sr:
@@ -202,6 +206,19 @@ def read_excerpt(
     y = np.ascontiguousarray(y, dtype=np.float32)
     check_signal(y, name=name, allow_silence=allow_silence)
     return Excerpt(audio=y, sr=sr, padding=padding, warnings=warnings)
+
+
+def downmix(x: np.ndarray) -> np.ndarray:
+    """Mean of the channels of *x* [shape=(channels, n)] -> [shape=(n,)], float32.
+
+    The same numbers as ``x.mean(axis=0)`` (numpy adds the rows in order, then divides),
+    4x faster on interleaved samples, without a transposed copy.
+    """
+    out = np.array(x[0], dtype=np.float32)
+    for row in x[1:]:
+        out += row
+    out /= x.shape[0]
+    return out
 
 
 def load_audio(
@@ -315,8 +332,9 @@ def audio_warnings(y: np.ndarray, *, sr: int, name: str, padding: float = 0.0) -
         share = float(np.mean(np.abs(x) >= 0.999))
         if share >= CLIP_SHARE:
             out.append(f"{name} looks clipped: {100 * share:.2f} % of its samples are at full scale")
-    mean = x.mean(axis=-1, dtype=np.float64)
-    rms = np.sqrt(np.einsum("ij,ij->i", x, x, dtype=np.float64) / x.shape[-1])  # no float64 copy
+    # einsum: float64 sums without float64 copies, fast on interleaved (file-order) samples too
+    mean = np.einsum("ij->i", x, dtype=np.float64) / x.shape[-1]
+    rms = np.sqrt(np.einsum("ij,ij->i", x, x, dtype=np.float64) / x.shape[-1])
     worst = int(np.argmax(np.abs(mean)))
     if abs(mean[worst]) > max(1e-3, DC_SHARE * rms[worst]):
         out.append(
@@ -483,8 +501,14 @@ def load_pair(
             f"{abs(len_mix - len_voc):.3f} s: allowed at most {max_length_mismatch} s "
             "(trim them to the same span, or run `conv2dsep prepare`)"
         )
-    mixture = read_excerpt(mixture_path, sr=sr, offset=offset, duration=duration, pad=pad)
-    vocal = read_excerpt(vocal_path, sr=sr, offset=offset, duration=duration, pad=pad)
+    read = functools.partial(read_excerpt, sr=sr, offset=offset, duration=duration, pad=pad)
+    if run_threads() > 1:  # decoding, the checks and soxr release the GIL: the two files at once
+        with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="read-vocal") as pool:
+            vocal_read = pool.submit(read, vocal_path)
+            mixture = read(mixture_path)
+            vocal = vocal_read.result()
+    else:
+        mixture, vocal = read(mixture_path), read(vocal_path)
     source = {
         "mixture": str(mixture_path),
         "vocal": str(vocal_path),
