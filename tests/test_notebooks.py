@@ -44,6 +44,14 @@ def _audio_count(nb):
     return sum(o.get("data", {}).get("text/html", "").count("<audio") for o in _outputs(nb))
 
 
+def _widget_views(nb):
+    return _mime_count(nb, "application/vnd.jupyter.widget-view+json")
+
+
+def _ab_players(nb):
+    return sum(o.get("data", {}).get("text/html", "").count("class='conv2dsep-ab'") for o in _outputs(nb))
+
+
 def _errors(nb):
     return [o for o in _outputs(nb) if o.output_type == "error"]
 
@@ -216,6 +224,11 @@ def test_runner_runs_all_and_records_the_run(run, pair_dir):
         assert not [
             o for o in _outputs(nb) if o.output_type == "execute_result" and "image/png" in o.get("data", {})
         ], name
+        # readable and listenable without a kernel: no widget views, a PNG wherever audio plays
+        assert _widget_views(nb) == 0, name
+        if _audio_count(nb):
+            assert _mime_count(nb, "image/png") >= 1 and _ab_players(nb) >= 1, name
+    assert all(_audio_count(_executed(run, n)) for n in WORKBOOK)
 
 
 def test_00_data_artefacts(run, pair_dir):
@@ -289,30 +302,72 @@ def test_05_results_reuses_04_and_shows_everything(run):
     for f in ("results_summary.png", "separation_quality.png", "loss_vs_si_sdr.png", "spectrograms.png"):
         assert (d / f).is_file(), f
     nb = _executed(run, "05_results")
-    assert _mime_count(nb, "image/png") >= 4 and _audio_count(nb) == 4
+    assert _mime_count(nb, "image/png") >= 4 and _audio_count(nb) == 4  # the results explorer's A/B player
+    assert summary["best_by_loss"] in "".join(o.get("data", {}).get("text/html", "") for o in _outputs(nb))
 
 
 # ------------------------------------------------------------------ standalone, interactive, failures
-def test_plain_papermill_interactive_from_another_folder(tmp_path, pair_dir):
-    """`papermill notebooks/01_fingerprinting.ipynb out.ipynb -p ...` with widgets on."""
+def test_plain_papermill_interactive_from_another_folder(tmp_path, pair_dir, monkeypatch):
+    """`papermill notebooks/01_fingerprinting.ipynb out.ipynb -p ...`, ``interactive`` left True.
+
+    papermill has no front end: the explorers see it (``allow_stdin=False``) and show
+    their static form -- no widget views that a saved notebook cannot show.
+    """
+    monkeypatch.delenv("CONV2DSEP_WIDGETS", raising=False)
     out = tmp_path / "01.ipynb"
     pm.execute_notebook(
         str(ROOT / "notebooks" / "01_fingerprinting.ipynb"),
         str(out),
-        parameters={
-            "data_dir": str(pair_dir),
-            "out_dir": str(tmp_path / "run"),
-            "interactive": True,
-            "view": 6,
-            "window": 10,
-        },
+        parameters={"data_dir": str(pair_dir), "out_dir": str(tmp_path / "run"), "view": 6, "window": 10},
         cwd=str(tmp_path),
         progress_bar=False,
     )
     nb = nbformat.read(out, as_version=4)
-    assert _mime_count(nb, "application/vnd.jupyter.widget-view+json") >= 2  # explorer + player
-    assert _mime_count(nb, "image/png") >= 3  # the static figures are there too
+    assert nb.metadata.papermill.parameters.get("interactive") is None  # the notebook's default: True
+    assert _widget_views(nb) == 0
+    assert _mime_count(nb, "image/png") >= 4 and _audio_count(nb) == 2 and _ab_players(nb) == 1
     assert (tmp_path / "run" / "01_fingerprinting" / "slice_explorer.png").is_file()
+
+
+def test_live_widgets_come_with_a_static_copy(tmp_path, pair_dir, monkeypatch):
+    """With a front end (forced here), each explorer is a widget *and* a static copy."""
+    monkeypatch.setenv("CONV2DSEP_WIDGETS", "1")  # the kernel inherits it
+    out = tmp_path / "01.ipynb"
+    pm.execute_notebook(
+        str(ROOT / "notebooks" / "01_fingerprinting.ipynb"),
+        str(out),
+        parameters={"data_dir": str(pair_dir), "out_dir": str(tmp_path / "run"), "interactive": True},
+        progress_bar=False,
+    )
+    nb = nbformat.read(out, as_version=4)
+    assert _widget_views(nb) == 1  # the slice explorer (the A/B player is no widget)
+    html = "".join(o.get("data", {}).get("text/html", "") for o in _outputs(nb))
+    assert html.count("<details class='conv2dsep-snapshot'") == 1 and "data:image/png;base64," in html
+    assert _audio_count(nb) == 2 and _mime_count(nb, "image/png") >= 3
+
+
+def test_plain_papermill_03_is_readable_and_listenable(tmp_path, pair_dir, monkeypatch):
+    """The issue's command: `papermill notebooks/03_progressive.ipynb out.ipynb -p n_slices 2`."""
+    monkeypatch.delenv("CONV2DSEP_WIDGETS", raising=False)
+    out = tmp_path / "03.ipynb"
+    pm.execute_notebook(
+        str(ROOT / "notebooks" / "03_progressive.ipynb"),
+        str(out),
+        parameters={
+            "data_dir": str(pair_dir),
+            "out_dir": str(tmp_path / "run"),
+            "n_slices": 2,
+            "iterations": 10,
+            "bss": False,
+            "baselines": False,
+        },
+        progress_bar=False,
+    )
+    nb = nbformat.read(out, as_version=4)
+    assert not _errors(nb) and _widget_views(nb) == 0
+    assert _mime_count(nb, "image/png") >= 3
+    assert _audio_count(nb) == 2 + 2 and _ab_players(nb) == 1  # mixture, target, k = 1, 2
+    assert "data:audio/wav;base64," in "".join(o.get("data", {}).get("text/html", "") for o in _outputs(nb))
 
 
 def test_prepare_then_load_in_00(tmp_path, write_pair):

@@ -1,8 +1,10 @@
 """The workbook: what the notebooks call to show, play and explore (Jupyter helpers).
 
-* :mod:`.display` -- figures as PNG outputs, tables as HTML, the ORACLE banner
-* :mod:`.players` -- static players and the A/B player
-* :mod:`.explorers` -- the slice explorer and the optimisation explorer (sliders)
+* :mod:`.display` -- figures as PNG outputs, tables as HTML, the ORACLE banner, live or
+  static (a front end or papermill), the static copy shown beside every live widget
+* :mod:`.players` -- static players and the A/B player (one timeline, loudness-matched)
+* :mod:`.explorers` -- the slice and optimisation explorers (sliders)
+* :mod:`.results_explorer` -- notebook 05's extractions: spectrograms and A/B player
 * :mod:`.tables` -- the notebooks' tables (DataFrames) from typed records
 * :mod:`.helpers` -- inputs, output folders, reuse of results, notebook 06's demo sweep
 
@@ -10,7 +12,7 @@ IPython and ipywidgets are imported inside the functions that need them, so the
 package imports without Jupyter.  Notebooks use ``from conv2dsep_lib import workbook as W``.
 """
 
-from .display import figure_png, oracle_banner, show_figure, show_table
+from .display import figure_png, frontend_interactive, oracle_banner, show_figure, show_table
 from .explorers import optimisation_explorer, slice_explorer
 from .helpers import (
     ensure_demo_sweep,
@@ -24,8 +26,10 @@ from .helpers import (
     prepared_folder,
 )
 from .players import ab_player, players
+from .results_explorer import results_explorer
 from .tables import (
     comparison_table,
+    eq_size_table,
     greedy_table,
     levels_table,
     manifest_table,
@@ -37,10 +41,12 @@ from .tables import (
 
 __all__ = [
     "figure_png",
+    "frontend_interactive",
     "oracle_banner",
     "show_figure",
     "show_table",
     "optimisation_explorer",
+    "results_explorer",
     "slice_explorer",
     "ensure_demo_sweep",
     "find_results",
@@ -54,6 +60,7 @@ __all__ = [
     "ab_player",
     "players",
     "comparison_table",
+    "eq_size_table",
     "greedy_table",
     "levels_table",
     "manifest_table",

@@ -5,12 +5,20 @@ that need it (the package imports without Jupyter), and every helper takes
 ``display=True`` and returns what it built only with ``display=False`` (``None`` once
 shown, so a cell ending in one shows it once) -- a test gets the object without a
 browser or a kernel.
+
+Live widgets need a front end: :func:`frontend_interactive` tells whether one runs
+this code (papermill does not), and :func:`snapshot_html` is the static copy every
+live explorer shows beside itself, so a saved notebook still has its picture.
 """
 
 from __future__ import annotations
 
+import base64
 import html
 import io
+import json
+import os
+import uuid
 from typing import Any, Optional, Sequence
 
 import numpy as np
@@ -20,7 +28,16 @@ from matplotlib.figure import Figure
 from ..core.files import PathLike, atomic_path
 from ..results.record import ORACLE_NOTE
 
-__all__ = ["DISPLAY_DPI", "figure_png", "show_figure", "show_table", "oracle_banner"]
+__all__ = [
+    "DISPLAY_DPI",
+    "WIDGETS_ENV",
+    "figure_png",
+    "show_figure",
+    "show_table",
+    "oracle_banner",
+    "frontend_interactive",
+    "snapshot_html",
+]
 
 #: Resolution of figures embedded in notebooks (saved PNG files use viz.save_figure).
 DISPLAY_DPI = 80
@@ -165,3 +182,107 @@ def oracle_banner(*, display: bool = True):
         return obj
     _display(obj)
     return None
+
+
+# ------------------------------------------------------------------ live or static
+#: Environment variable that overrides :func:`frontend_interactive` (``1``: widgets, ``0``: static).
+WIDGETS_ENV = "CONV2DSEP_WIDGETS"
+
+
+def frontend_interactive() -> bool:
+    """Whether a front end that can show live widgets runs this code.
+
+    ``False`` outside a Jupyter kernel (plain Python, terminal IPython) and for a
+    headless execution: papermill and nbconvert (nbclient) send their cells with
+    ``allow_stdin=False`` -- nobody is there to answer ``input()``, nor to move a
+    slider -- while JupyterLab, Notebook and VS Code send ``allow_stdin=True``.  The
+    environment variable ``CONV2DSEP_WIDGETS`` (``1`` or ``0``) overrides the guess.
+
+    Returns
+    -------
+    bool
+    """
+    forced = os.environ.get(WIDGETS_ENV, "").strip().lower()
+    if forced in ("1", "true", "yes", "on"):
+        return True
+    if forced in ("0", "false", "no", "off"):
+        return False
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython is a dependency
+        return False
+    kernel = getattr(get_ipython(), "kernel", None)
+    if kernel is None:
+        return False
+    try:
+        parent = kernel.get_parent() or {}
+    except Exception:  # pragma: no cover - an old or unusual kernel: assume a front end
+        return True
+    if (parent.get("header") or {}).get("msg_type") != "execute_request":
+        return True  # e.g. built from a widget callback: a front end sent it
+    return bool((parent.get("content") or {}).get("allow_stdin", False))
+
+
+# Collapses the static copy once the live widget beside it has rendered (the copy stays
+# open where scripts do not run: a saved notebook opened untrusted, nbviewer, GitHub).
+_COLLAPSE = """
+(function () {
+  var me = document.currentScript;
+  var box = (me && me.closest && me.closest("details.conv2dsep-snapshot")) || document.getElementById(%(id)s);
+  if (!box) { return; }
+  var area = box.closest(".jp-OutputArea, .output_area, .output, .jp-Cell") || box.parentNode;
+  var tries = 0;
+  (function look() {
+    if (area.querySelector(".widget-vbox, .widget-box")) {
+      box.open = false;
+      box.setAttribute("data-live", "1");
+      return;
+    }
+    if (++tries < 60) { setTimeout(look, 250); }
+  })();
+})();
+"""
+
+
+def snapshot_html(
+    png: bytes,
+    *,
+    status: str = "",
+    extra: str = "",
+    summary: str = "Static copy of the explorer above (its first settings; shown without a kernel)",
+) -> str:
+    """A collapsible static copy of a live explorer: its figure, status line and player.
+
+    Shown beside every live widget: widget views are not saved with a notebook
+    ("Error displaying widget: model not found" when it is reopened), this copy is.
+    It is open by default and closes itself (a small script) once the live widget
+    beside it has rendered.
+
+    Parameters
+    ----------
+    png : bytes
+        The figure (embedded as a ``data:`` URI).
+    status : str
+        HTML of the status line.
+    extra : str
+        More HTML (e.g. an A/B player's).
+    summary : str
+        The line that opens and closes it.
+
+    Returns
+    -------
+    str
+        ``text/html``.
+    """
+    uid = f"conv2dsep-snapshot-{uuid.uuid4().hex}"
+    img = (
+        f"<img style='max-width:100%' alt='figure' src='data:image/png;base64,{base64.b64encode(png).decode()}'/>"
+        if png
+        else ""
+    )
+    script = _COLLAPSE % {"id": json.dumps(uid)}
+    return (
+        f"<details class='conv2dsep-snapshot' id='{uid}' open><summary><small>{html.escape(summary)}"
+        f"</small></summary><div>{status}</div>{img}{extra}"
+        f'<script type="text/javascript">{script}</script></details>'
+    )

@@ -26,6 +26,7 @@ __all__ = [
     "comparison_table",
     "summary_table",
     "strategy_table",
+    "eq_size_table",
 ]
 
 #: Display name -> metric of :class:`~conv2dsep_lib.scoring.scores.Scores`.
@@ -209,6 +210,40 @@ def strategy_table(records: Mapping[int, RunRecord]) -> pd.DataFrame:
                 f"SDR (dB) k={last.n_slices}": cols["SDR (dB)"],
                 "best SI-SDR (dB)": best[0],
                 "at k": best[1],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def eq_size_table(reports: Mapping[int, Any]) -> pd.DataFrame:
+    """How far each strategy's EQ moved, for one slice from the mixture (notebook 02).
+
+    Parameters
+    ----------
+    reports : dict of int -> SliceReport
+        Strategy -> :func:`conv2dsep_lib.run.experiment.slice_report` of the same slice.
+
+    Returns
+    -------
+    DataFrame
+        Per strategy: the largest and the median ``|e|`` (dB), the share of the
+        fingerprint's points moved by more than 1 dB, the step loss before (``e = 0``)
+        and after, and the SI-SDR of the result.
+    """
+    rows = []
+    for s, rep in reports.items():
+        e = np.abs(np.asarray(rep.step.eq_db, dtype=np.float64))
+        r0 = np.asarray(rep.m, dtype=np.float64) - np.asarray(rep.v, dtype=np.float64)
+        rows.append(
+            {
+                "strategy": s,
+                "name": STRATEGY_NAMES.get(s, ""),
+                "largest |EQ| (dB)": float(e.max()),
+                "median |EQ| (dB)": float(np.median(e)),
+                "points moved > 1 dB (%)": 100.0 * float(np.mean(e > 1.0)),
+                "loss before (dB²)": float(np.mean(r0 * r0)),
+                "loss after (dB²)": float(rep.loss),
+                "SI-SDR (dB)": rep.metrics.si_sdr if rep.metrics is not None else None,
             }
         )
     return pd.DataFrame(rows)
