@@ -7,9 +7,13 @@ checked against the numbers it is meant to show -- not only that a PNG exists.
 import numpy as np
 import pandas as pd
 import pytest
-from matplotlib.collections import PathCollection
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import PathCollection, PolyCollection
+from matplotlib.colors import to_hex
 from matplotlib.image import AxesImage
 from matplotlib.patches import Rectangle
+from matplotlib.text import Text
+from PIL import Image
 
 from conv2dsep_lib import viz
 from conv2dsep_lib.method.transforms import stft
@@ -60,9 +64,11 @@ def test_loss_progression_draws_the_step_losses_and_every_iteration(run):
     lines = ax1.get_lines()
     np.testing.assert_allclose(lines[0].get_ydata(), rec.progressive[-1].step_losses)
     np.testing.assert_allclose(lines[1].get_ydata(), rec.greedy.losses)
-    assert _ticks(ax1) == [n.replace("slice_", "") for n in rec.progressive[-1].sequence]
-    assert _legend(ax1) == ["original order 1..N", "greedy order"]
-    assert ax1.get_ylabel() == "step loss (dB$^2$)"
+    assert _ticks(ax1) == [
+        f"{k}: {n.replace('slice_', '')}" for k, n in enumerate(rec.progressive[-1].sequence, 1)
+    ]
+    assert _legend(ax1) == ["original order", "greedy order"]
+    assert ax1.get_ylabel() == "step loss (dB²)"
     curve = np.concatenate([p.loss_curve for p in rec.progressive])
     np.testing.assert_allclose(ax2.get_lines()[0].get_ydata(), np.maximum(curve, 1e-12))
     assert ax2.get_yscale() == "log" and ax2.get_xlabel().startswith("iteration")
@@ -75,7 +81,7 @@ def test_final_loss_comparison_bars_are_the_losses(run):
     heights = [p.get_height() for p in ax.patches]
     want = [p.loss for p in rec.progressive] + [rec.greedy.loss, rec.greedy.best_prefix.loss]
     np.testing.assert_allclose(heights, want)
-    assert _ticks(ax) == ["1", "2", "3", "greedy\nall", f"greedy\nbest {rec.greedy.best_prefix.n_slices}"]
+    assert _ticks(ax) == ["1", "2", "3", "greedy\nall 3", f"greedy\nfirst {rec.greedy.best_prefix.n_slices}"]
     assert "ORACLE" in ax.get_title()
 
 
@@ -88,11 +94,12 @@ def test_separation_quality_draws_si_sdr_per_k_and_the_baselines(run):
     for name, b in rec.baselines.items():
         line = by_label[f"{name} ({b.kind})"]
         assert line.get_ydata()[0] == pytest.approx(b.metrics.si_sdr)
-    assert by_label["greedy order (all)"].get_ydata()[0] == pytest.approx(rec.greedy.metrics.si_sdr)
+    assert by_label["greedy order, all 3"].get_ydata()[0] == pytest.approx(rec.greedy.metrics.si_sdr)
     assert ax_si.get_ylabel() == "SI-SDR (dB)" and ax_sdr.get_ylabel().startswith("SDR")
     assert all(np.isnan(ax_sdr.get_lines()[0].get_ydata()))  # bss=False: no SDR drawn
     assert "ORACLE" in fig._suptitle.get_text()
-    assert _legend(ax_sdr) == ["original order, k slices"]  # no SDR for the rest without BSS Eval
+    # one legend for both panels (the SDR panel has only the first line without BSS Eval)
+    assert _legend(ax_sdr) == [line.get_label() for line in ax_si.get_lines()]
 
 
 def test_loss_vs_si_sdr_scatters_the_pairs_and_prints_spearman(run):
@@ -168,7 +175,7 @@ def test_slice_step_figure_draws_the_loss_curve_and_the_eq(run, voice_band_modul
     lines = {line.get_label(): line for line in ax_f.get_lines()}
     np.testing.assert_allclose(lines["target: vocal v"].get_ydata(), rep.v[:, 5])
     np.testing.assert_allclose(lines["fitted: m + e"].get_ydata(), rep.m[:, 5] + rep.step.eq_db[:, 5])
-    assert ax_e.get_title() == "EQ curves e (dB), clipped to +-20"
+    assert ax_e.get_title() == "EQ curves e (dB), clipped to ±20"
 
 
 def test_strategy_comparison_draws_each_strategy(voice_band_module, small_config_module):
@@ -194,14 +201,16 @@ def test_waveforms_and_spectrograms_draw_the_signals(voice_band_module, small_co
     assert fig.axes[2].get_ylabel() == "dB re vocal peak"
 
 
-def _tiny_table(rec):
+def _tiny_table(rec, *, tracks=("a", "b", "c"), offsets=(0.0,)):
     rows = []
-    for track, shift in (("a", 0.0), ("b", 1.0), ("c", 3.0)):
-        for r in record_rows(rec) + baseline_rows(rec.baselines):
-            r = dict(r, track=track, setting="s1", n_slices=3, offset=0.0, greedy=True)
-            if r["si_sdr"] is not None:
-                r["si_sdr"] += shift
-            rows.append(r)
+    shifts = {"a": 0.0, "b": 1.0, "c": 3.0}
+    for i, offset in enumerate(offsets):
+        for track in tracks:
+            for r in record_rows(rec) + baseline_rows(rec.baselines):
+                r = dict(r, track=track, setting=f"s{i}", n_slices=3, offset=offset, greedy=True)
+                if r["si_sdr"] is not None:
+                    r["si_sdr"] += shifts[track] + 0.1 * i
+                rows.append(r)
     cols = [
         "track",
         "setting",
@@ -249,3 +258,215 @@ def test_sweep_strategy_plot_says_when_nothing_varies(run):
     fig = viz.plot_sweep_strategies(_tiny_table(rec))
     assert "does not vary" in fig.axes[0].texts[0].get_text()
     assert isinstance(_tiny_table(rec), pd.DataFrame)
+
+
+# ---------------------------------------------------------------- issue 12, items 3 and 11
+def _render(fig):
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return canvas.get_renderer()
+
+
+def _assert_legend_covers_no_axes(fig, legend):
+    renderer = _render(fig)
+    box = legend.get_window_extent(renderer)
+    for ax in fig.axes:
+        if ax.axison:
+            assert not box.overlaps(ax.get_window_extent(renderer)), (legend, ax.get_title())
+
+
+def _texts(fig):
+    _render(fig)
+    return [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+
+
+def test_loss_progression_names_the_greedy_order_on_its_own_axis(run):
+    _, rec = run
+    g = rec.greedy
+    ax1 = viz.plot_loss_progression(rec).axes[0]
+    top = ax1.child_axes[0]
+    assert _ticks(top) == [f"{k}: {n.replace('slice_', '')}" for k, n in enumerate(g.sequence, 1)]
+    assert "greedy" in top.get_xlabel() and "original" in ax1.get_xlabel()
+    greedy = [line for line in ax1.get_lines() if line.get_label() == "greedy order"][0]
+    np.testing.assert_array_equal(greedy.get_xdata(), np.arange(1, len(g.sequence) + 1))
+
+
+def test_greedy_best_prefix_is_labelled_as_the_greedy_orders_first_k(run):
+    _, rec = run
+    n = rec.greedy.best_prefix.n_slices
+    ax_si = viz.plot_separation_quality(rec).axes[0]
+    best = [line for line in ax_si.get_lines() if line.get_label().startswith("greedy best prefix")][0]
+    assert best.get_label() == f"greedy best prefix: its first {n}"
+    assert list(best.get_xdata()) == [n]
+    assert "greedy: first k of its order" in ax_si.get_xlabel() and "original: 1..k" in ax_si.get_xlabel()
+    ax = viz.plot_final_loss_comparison(rec).axes[0]
+    assert "its first k slices" in ax.get_xlabel()
+
+
+def test_separation_quality_legend_is_outside_and_markers_are_not_clipped(run):
+    _, rec = run
+    fig = viz.plot_separation_quality(rec)
+    legends = [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None]
+    assert len(legends) == 1
+    _assert_legend_covers_no_axes(fig, legends[0])
+    for line in fig.axes[0].get_lines():
+        if line.get_marker() not in (None, "None", ""):
+            assert line.get_clip_on() is False, line.get_label()
+
+
+def test_loss_vs_si_sdr_legend_is_outside(run):
+    _, rec = run
+    fig = viz.plot_loss_vs_si_sdr(rec)
+    _assert_legend_covers_no_axes(fig, fig.axes[0].get_legend())
+
+
+def test_sweep_n_slices_legend_is_outside(run):
+    _, rec = run
+    fig = viz.plot_sweep_n_slices(_tiny_table(rec))
+    _assert_legend_covers_no_axes(fig, fig.axes[0].get_legend())
+
+
+def test_sweep_n_slices_with_one_track_says_1_track_and_draws_no_band(run):
+    _, rec = run
+    ax = viz.plot_sweep_n_slices(_tiny_table(rec, tracks=("a",))).axes[0]
+    assert "1 track\n" in ax.get_title() and "tracks" not in ax.get_title() and "median" not in ax.get_title()
+    assert not [c for c in ax.collections if isinstance(c, PolyCollection)]  # no IQR band of one value
+    assert _legend(ax)[0] == "all settings (1 track)"
+    np.testing.assert_allclose(
+        ax.get_lines()[0].get_ydata(), [p.metrics.si_sdr for p in rec.progressive], atol=1e-5
+    )
+
+
+def test_sweep_greedy_with_32_settings_has_distinct_colours_and_an_outside_legend(run):
+    _, rec = run
+    fig = viz.plot_sweep_greedy(_tiny_table(rec, tracks=("a",), offsets=tuple(float(i) for i in range(32))))
+    ax_m = fig.axes[1]
+    leg = ax_m.get_legend()
+    assert len(leg.get_texts()) == 32 and leg.get_texts()[0].get_text() == "offset=0"
+    colours = {to_hex(h.get_facecolor()[0]) for h in leg.legend_handles}
+    assert len(colours) == 32
+    _assert_legend_covers_no_axes(fig, leg)
+
+
+def _all_figures(run, voice_band_module, small_config_module):
+    exp, rec = run
+    vocal, band = voice_band_module
+    cfg = small_config_module
+    S_mix, S_voc = np.abs(stft(vocal + band, config=cfg)), np.abs(stft(vocal, config=cfg))
+    rep = slice_report(vocal + band, vocal, view=2, config=cfg)
+    table = _tiny_table(rec)
+    return {
+        "loss_progression": viz.plot_loss_progression(rec),
+        "final_loss": viz.plot_final_loss_comparison(rec),
+        "separation_quality": viz.plot_separation_quality(rec),
+        "loss_vs_si_sdr": viz.plot_loss_vs_si_sdr(rec),
+        "greedy_candidates": viz.plot_greedy_candidates(rec),
+        "results_summary": viz.plot_results_summary(rec),
+        "kernels": viz.plot_kernels(),
+        "views_pair": viz.plot_views_pair(S_mix, S_voc, sr=cfg.sr, hop_length=cfg.hop_length),
+        "fingerprints": viz.plot_fingerprints_window(S_mix, S_voc, window=5, config=cfg),
+        "slice_window": viz.plot_slice_window(S_mix, S_voc, view=2, window=5, config=cfg),
+        "slice_step": viz.plot_slice_step(
+            rep.m,
+            rep.v,
+            rep.step,
+            window=5,
+            clip_db=cfg.clip_db,
+            after_db=rep.after,
+            magnitudes=(rep.mixture_mag, rep.step.magnitude),
+            config=cfg,
+        ),
+        "sweep_n_slices": viz.plot_sweep_n_slices(table),
+        "sweep_greedy": viz.plot_sweep_greedy(table),
+    }
+
+
+@pytest.fixture(scope="module")
+def figures(run, voice_band_module, small_config_module):
+    return _all_figures(run, voice_band_module, small_config_module)
+
+
+def test_every_text_is_at_least_8_points(figures):
+    for name, fig in figures.items():
+        small = [(t.get_text(), t.get_fontsize()) for t in _texts(fig) if t.get_fontsize() < 8]
+        assert not small, (name, small[:5])
+
+
+def test_dB2_is_written_one_way(figures):
+    seen = False
+    for name, fig in figures.items():
+        for t in _texts(fig):
+            assert "dB$^2$" not in t.get_text() and "dB^2" not in t.get_text(), (name, t.get_text())
+            seen |= "dB²" in t.get_text()
+    assert seen
+
+
+def test_log_axes_have_plain_tick_labels(figures, voice_band_module, small_config_module):
+    vocal, band = voice_band_module
+    from conv2dsep_lib.sources.audio import AudioPair
+
+    pair = AudioPair(mixture=vocal + band, vocal=vocal, sr=small_config_module.sr, source={})
+    records = compare_strategies(pair, config=small_config_module, n_slices=2, strategies=(2, 3), bss=False)
+    figs = dict(figures, strategies=viz.plot_strategy_comparison(records))
+    n_log = 0
+    for name, fig in figs.items():
+        _render(fig)
+        for ax in fig.axes:
+            for axis, scale in ((ax.xaxis, ax.get_xscale()), (ax.yaxis, ax.get_yscale())):
+                if scale != "log":
+                    continue
+                n_log += 1
+                labels = [t.get_text() for t in axis.get_ticklabels(which="both") if t.get_text()]
+                assert labels, name
+                for text in labels:
+                    assert "$" not in text and "10^" not in text and "e-" not in text, (name, text)
+                    float(text)  # a plain number
+    assert n_log >= 4
+
+
+def test_plain_log_formatter_labels():
+    from conv2dsep_lib.viz.common import PlainLogFormatter
+
+    f = PlainLogFormatter()
+    assert [f(x) for x in (1e-5, 0.001, 0.1, 1.0, 10.0, 1000.0, 0.0030000000000000005)] == [
+        "0.00001",
+        "0.001",
+        "0.1",
+        "1",
+        "10",
+        "1000",
+        "0.003",
+    ]
+
+
+def test_saved_png_is_150_dpi_full_colour(figures, tmp_path):
+    from conv2dsep_lib.viz.common import SAVE_DPI
+
+    assert SAVE_DPI >= 150
+    path = viz.save_figure(figures["separation_quality"], tmp_path / "q.png")
+    with Image.open(path) as img:
+        assert img.mode in ("RGB", "RGBA")  # not a 256-colour palette ("P")
+        assert img.info["dpi"][0] == pytest.approx(150, abs=0.5)
+        assert img.width >= 13 * 150 * 0.9  # a 13.5 in wide figure (tight bbox)
+
+
+def test_numbers_are_printed_to_sensible_precision(run, figures):
+    from conv2dsep_lib.viz.common import fmt_num
+
+    assert [fmt_num(x) for x in (1008.3, 142.27, 7.104, 0.01234, 0.0, None, float("nan"))] == [
+        "1008",
+        "142",
+        "7.1",
+        "0.0123",
+        "0",
+        "n/a",
+        "n/a",
+    ]
+    assert fmt_num(235.4, digits=2) == "235" and fmt_num(1.234e-5) == "1.23e-05"
+    for name in ("final_loss", "greedy_candidates", "results_summary", "slice_step", "loss_vs_si_sdr"):
+        for t in _texts(figures[name]):
+            assert "e+" not in t.get_text(), (name, t.get_text())
+    _, rec = run
+    rho = rec.loss_vs_quality.spearman_loss_vs_si_sdr
+    title = figures["loss_vs_si_sdr"].axes[0].get_title()
+    assert f"rho = {rho:+.2f};" in title  # Spearman to 2 decimals

@@ -34,6 +34,7 @@ _EXPORTS = {
     "plot_slice_window": "views",
     "plot_views": "views",
     "plot_views_pair": "views",
+    "window_fingerprint_db": "views",
 }
 __all__ = list(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -17,7 +17,17 @@ from ..core.files import PathLike
 from ..method.views import VIEW_NAMES
 from ..results.record import RunRecord
 from ..scoring.scores import Scores
-from .common import ORACLE, nan_array, plot_spectrogram, save_figure, short_name
+from .common import (
+    DB2,
+    ORACLE,
+    fmt_num,
+    legend_outside,
+    nan_array,
+    plain_log_axis,
+    plot_spectrogram,
+    save_figure,
+    short_name,
+)
 
 __all__ = [
     "EXPERIMENT_FIGURES",
@@ -58,33 +68,46 @@ def _metric(scores: Optional[Scores], key: str) -> Optional[float]:
 def plot_loss_progression(record: RunRecord) -> Figure:
     """Step losses of slices 1..N (every k) and the per-iteration loss curves.
 
-    Left: the step loss after each slice of the original order (the loss of test k is
-    the k-th point) and of the greedy order.  Right: the loss after every iteration,
-    slice after slice, with slice boundaries marked.
+    Left: the step loss after the k-th slice of the original order (the loss of test k
+    is the k-th point) and after the k-th slice of the greedy order.  The bottom tick
+    labels name the original order's k-th slice, the top ones the greedy order's.
+    Right: the loss after every iteration, slice after slice, with slice boundaries
+    marked.
     """
     prog = record.progressive
     N = len(prog)
-    fig = Figure(figsize=(12, 4.2))
+    g = record.greedy
+    fig = Figure(figsize=(12, 4.8))
     ax1, ax2 = fig.subplots(1, 2)
     ks = np.arange(1, N + 1)
-    ax1.plot(ks, prog[-1].step_losses, "o-", label="original order 1..N")
-    if record.greedy is not None:
-        ax1.plot(ks, record.greedy.losses, "s--", label="greedy order")
+    ax1.plot(ks, prog[-1].step_losses, "o-", clip_on=False, label="original order")
     ax1.set_xticks(ks)
-    ax1.set_xticklabels([short_name(n) for n in prog[-1].sequence], rotation=45, ha="right", fontsize=7)
-    ax1.set_xlabel("k (slices applied, original order labels)")
-    ax1.set_ylabel("step loss (dB$^2$)")
-    ax1.set_title("Loss after each slice (test k = first k points)")
+    ax1.set_xticklabels(
+        [f"{k}: {short_name(n)}" for k, n in zip(ks, prog[-1].sequence)], rotation=45, ha="right", fontsize=8
+    )
+    ax1.set_xlabel("k-th slice applied; bottom: original order 1..N")
+    if g is not None:
+        kg = np.arange(1, len(g.losses) + 1)
+        ax1.plot(kg, g.losses, "s--", clip_on=False, label="greedy order")
+        top = ax1.secondary_xaxis("top")
+        top.set_xticks(kg)
+        top.set_xticklabels(
+            [f"{k}: {short_name(n)}" for k, n in zip(kg, g.sequence)], rotation=45, ha="left", fontsize=8
+        )
+        top.set_xlabel("top: greedy order", fontsize=9)
+    ax1.set_ylabel(f"step loss ({DB2})")
+    ax1.set_title("Loss after the k-th slice (test k = first k points)", fontsize=10)
     ax1.grid(alpha=0.3)
-    ax1.legend()
+    legend_outside(ax1)
     curve = np.concatenate([p.loss_curve for p in prog])
     ax2.semilogy(np.arange(1, len(curve) + 1), np.maximum(curve, 1e-12), lw=1)
+    plain_log_axis(ax2)
     n_it = len(prog[0].loss_curve)
     for k in range(1, N):
         ax2.axvline(k * n_it, color="0.7", lw=0.6)
     ax2.set_xlabel("iteration (all slices of the original order)")
-    ax2.set_ylabel("loss (dB$^2$)")
-    ax2.set_title("Loss during optimisation")
+    ax2.set_ylabel(f"loss ({DB2})")
+    ax2.set_title("Loss during optimisation", fontsize=10)
     ax2.grid(alpha=0.3)
     fig.suptitle(f"Progressive 1..{N} slices: fingerprint loss -- {ORACLE}")
     fig.tight_layout()
@@ -98,18 +121,22 @@ def plot_final_loss_comparison(record: RunRecord) -> Figure:
     colors = ["tab:blue"] * len(values)
     g = record.greedy
     if g is not None:
-        labels += ["greedy\nall", f"greedy\nbest {g.best_prefix.n_slices}"]
+        labels += [f"greedy\nall {len(g.sequence)}", f"greedy\nfirst {g.best_prefix.n_slices}"]
         values += [g.loss, g.best_prefix.loss]
         colors += ["tab:orange", "tab:red"]
-    fig = Figure(figsize=(max(6, 0.7 * len(labels) + 2), 4.2))
+    fig = Figure(figsize=(max(6, 0.7 * len(labels) + 2), 4.4))
     ax = fig.subplots()
     bars = ax.bar(range(len(values)), values, color=colors)
     for b, v in zip(bars, values):
-        ax.annotate(f"{v:.3f}", (b.get_x() + b.get_width() / 2, v), ha="center", va="bottom", fontsize=7)
+        ax.annotate(fmt_num(v), (b.get_x() + b.get_width() / 2, v), ha="center", va="bottom", fontsize=8)
+    ax.margins(y=0.1)  # room for the numbers above the bars
     ax.set_xticks(range(len(values)))
     ax.set_xticklabels(labels, fontsize=8)
-    ax.set_xlabel("slices (original order 1..k) / greedy order")
-    ax.set_ylabel("final step loss (dB$^2$)")
+    ax.set_xlabel(
+        "k = slices 1..k of the original order\ngreedy order: all, and its best prefix (its first k slices)",
+        fontsize=9,
+    )
+    ax.set_ylabel(f"final step loss ({DB2})")
     ax.set_title(f"Final loss: original vs greedy order -- {ORACLE}")
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
@@ -139,7 +166,7 @@ def plot_spectrogram_comparison(
         (vocal_mag, "target vocal\n(true stem)"),
         (
             estimate_mag,
-            f"extracted, lowest loss ({best.key})\nloss {best.loss:.3f} dB$^2$"
+            f"extracted, lowest loss ({best.key})\nloss {fmt_num(best.loss)} {DB2}"
             + (f", SI-SDR {si:.1f} dB" if si is not None else ""),
         ),
         (np.abs(mixture_mag - estimate_mag), "residual magnitude\n| |mixture| - |extracted| |"),
@@ -155,27 +182,48 @@ def plot_spectrogram_comparison(
 
 
 def plot_separation_quality(record: RunRecord) -> Figure:
-    """SI-SDR and SDR per k, the greedy result, and the baselines as horizontal lines."""
+    """SI-SDR and SDR per k, the greedy result, and the baselines as horizontal lines.
+
+    x is a number of slices k: slices 1..k of the original order for the blue line;
+    the greedy order's first k slices for its markers (all of them, and the best
+    prefix).  One legend for both panels, to the right of them (it covers no data).
+    """
     prog = record.progressive
     ks = [p.n_slices for p in prog]
-    fig = Figure(figsize=(12, 4.5))
+    g = record.greedy
+    fig = Figure(figsize=(13.5, 4.6))
     axes = fig.subplots(1, 2, sharey=False)
+    legend: Dict[str, object] = {}
     for ax, key, label in ((axes[0], "si_sdr", "SI-SDR (dB)"), (axes[1], "sdr", "SDR, BSS Eval v4 (dB)")):
         ax.plot(
             ks,
             nan_array(_metric(p.metrics, key) for p in prog),
             "o-",
             color="tab:blue",
-            label="original order, k slices",
+            clip_on=False,
+            label="original order, slices 1..k",
         )
-        g = record.greedy
         if g is not None:
             gv, bv = _metric(g.metrics, key), _metric(g.best_prefix.metrics, key)
             if gv is not None:
-                ax.plot([len(g.sequence)], [gv], "s", color="tab:orange", ms=9, label="greedy order (all)")
+                ax.plot(
+                    [len(g.sequence)],
+                    [gv],
+                    "s",
+                    color="tab:orange",
+                    ms=9,
+                    clip_on=False,
+                    label=f"greedy order, all {len(g.sequence)}",
+                )
             if bv is not None:
                 ax.plot(
-                    [g.best_prefix.n_slices], [bv], "D", color="tab:red", ms=8, label="greedy best prefix"
+                    [g.best_prefix.n_slices],
+                    [bv],
+                    "D",
+                    color="tab:red",
+                    ms=8,
+                    clip_on=False,
+                    label=f"greedy best prefix: its first {g.best_prefix.n_slices}",
                 )
         for name, b in record.baselines.items():
             v = _metric(b.metrics, key)
@@ -188,13 +236,16 @@ def plot_separation_quality(record: RunRecord) -> Figure:
                 lw=1.2,
                 label=f"{name} ({b.kind})",
             )
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            legend.setdefault(lab, h)
         ax.set_xticks(ks)
-        ax.set_xlabel("k (slices 1..k)")
+        ax.set_xlabel("k slices (original: 1..k; greedy: first k of its order)")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
-    axes[1].legend(fontsize=7, loc="best")
+    legend_outside(axes[1], handles=list(legend.values()), labels=list(legend))
     fig.suptitle(
-        f"Separation quality of the extracted vocal -- {ORACLE}; baselines: floor / oracle ceilings / blind"
+        f"Separation quality of the extracted vocal -- {ORACLE}; baselines: floor / oracle ceilings / blind",
+        fontsize=11,
     )
     fig.tight_layout()
     return fig
@@ -208,19 +259,25 @@ def plot_loss_vs_si_sdr(record: RunRecord) -> Figure:
     fig = Figure(figsize=(6.5, 4.8))
     ax = fig.subplots()
     ax.plot(loss, si, "-", color="0.8", zorder=1)
-    ax.scatter(loss, si, c=np.arange(len(prog)), cmap="viridis", zorder=2)
+    ax.scatter(loss, si, c=np.arange(len(prog)), cmap="viridis", zorder=2, clip_on=False)
     for p, x, y in zip(prog, loss, si):
         ax.annotate(str(p.n_slices), (x, y), textcoords="offset points", xytext=(4, 4), fontsize=8)
     g = record.greedy
     if g is not None and _metric(g.metrics, "si_sdr") is not None:
         ax.scatter(
-            [g.loss], [_metric(g.metrics, "si_sdr")], marker="s", color="tab:orange", label="greedy order"
+            [g.loss],
+            [_metric(g.metrics, "si_sdr")],
+            marker="s",
+            color="tab:orange",
+            clip_on=False,
+            label=f"greedy order, all {len(g.sequence)}",
         )
-        ax.legend(fontsize=8)
+        legend_outside(ax)
     lq = record.loss_vs_quality
     rho = lq.spearman_loss_vs_si_sdr
     verdict = "agree" if lq.agree else "DISAGREE"
-    ax.set_xlabel("final fingerprint loss (dB$^2$), lower = closer fingerprint")
+    ax.margins(0.08)  # the k labels beside the points stay inside
+    ax.set_xlabel(f"final fingerprint loss ({DB2}), lower = closer fingerprint")
     ax.set_ylabel("SI-SDR (dB), higher = better vocal")
     ax.set_title(
         f"Loss vs SI-SDR per k: Spearman rho = "
@@ -247,30 +304,30 @@ def plot_greedy_candidates(record: RunRecord) -> Figure:
     for i, cands in enumerate(g.candidates):
         for n, c in cands.items():
             M[i, names.index(n)] = c.loss
-    fig = Figure(figsize=(max(6.0, 0.75 * len(names) + 3), 0.45 * len(M) + 2.2))
+    fig = Figure(figsize=(max(6.0, 0.8 * len(names) + 3), 0.45 * len(M) + 2.4))
     ax = fig.subplots()
     data = np.log10(np.maximum(M, 1e-12))
     im = ax.imshow(data, cmap="viridis_r", aspect="auto")
     for i, chosen in enumerate(g.sequence):
         j = names.index(chosen)
-        ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="red", lw=1.8))
+        ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="red", lw=1.8, clip_on=False))
         for jj in range(len(names)):
             if np.isfinite(M[i, jj]):
                 ax.text(
                     jj,
                     i,
-                    f"{M[i, jj]:.2g}",
+                    fmt_num(M[i, jj], digits=2),
                     ha="center",
                     va="center",
-                    fontsize=6,
+                    fontsize=8,
                     color="w" if data[i, jj] > np.nanmean(data) else "k",
                 )
     ax.set_xticks(range(len(names)))
-    ax.set_xticklabels([short_name(n) for n in names], rotation=45, ha="right", fontsize=7)
+    ax.set_xticklabels([short_name(n) for n in names], rotation=45, ha="right", fontsize=8)
     ax.set_yticks(range(len(M)))
-    ax.set_yticklabels([f"{i + 1}" for i in range(len(M))], fontsize=7)
+    ax.set_yticklabels([f"{i + 1}" for i in range(len(M))], fontsize=8)
     ax.set_ylabel("position in the greedy order")
-    fig.colorbar(im, ax=ax, label="log10 step loss (dB$^2$)")
+    fig.colorbar(im, ax=ax, label=f"log10 step loss ({DB2})")
     ax.set_title(
         f"Greedy search ({g.score}): candidates' step loss, chosen boxed; best prefix "
         f"{g.best_prefix.n_slices} -- {ORACLE}",
@@ -283,9 +340,11 @@ def plot_greedy_candidates(record: RunRecord) -> Figure:
 def _summary_rows(record: RunRecord) -> List[Tuple[str, Optional[float], Optional[Scores], str]]:
     colours = {"progressive": "tab:blue", "greedy": "tab:orange", "greedy_best": "tab:red"}
     labels = {"greedy": "greedy (all)"}
-    rows = []
+    rows: List[Tuple[str, Optional[float], Optional[Scores], str]] = []
     for e in record.estimates():
-        label = labels.get(e.method, f"greedy best {e.k}" if e.method == "greedy_best" else e.key)
+        label = labels.get(
+            e.method, f"greedy best prefix (first {e.k})" if e.method == "greedy_best" else e.key
+        )
         rows.append((label, e.loss, e.metrics, colours[e.method]))
     for name, b in record.baselines.items():
         rows.append((f"{name} ({b.kind})", None, b.metrics, _KIND_COLOR.get(b.kind, "0.6")))
@@ -308,15 +367,19 @@ def plot_results_summary(record: RunRecord) -> Figure:
         for yi, v, (_, loss, _, _) in zip(y, vals, rows):
             txt = "n/a" if not np.isfinite(v) else f"{v:.1f}"
             if loss is not None:
-                txt += f"  (loss {loss:.3g})"
-            ax.annotate(
+                txt += f"  (loss {fmt_num(loss)} {DB2})"
+            ax.annotate(  # right of the bar, or right of 0 for a negative bar (never over it)
                 txt,
-                (0 if not np.isfinite(v) else v, yi),
+                (v if np.isfinite(v) and v > 0 else 0, yi),
                 xytext=(3, 0),
                 textcoords="offset points",
                 va="center",
-                fontsize=7,
+                fontsize=8,
             )
+        finite = vals[np.isfinite(vals)]
+        lo, hi = min([0.0, *finite]), max([0.0, *finite])
+        span = (hi - lo) or 1.0
+        ax.set_xlim(lo - 0.05 * span, hi + 0.5 * span)  # room for the numbers right of the bars
         ax.axvline(0, color="k", lw=0.6)
         ax.set_xlabel(label)
         ax.grid(axis="x", alpha=0.3)

@@ -8,13 +8,13 @@ from matplotlib.figure import Figure
 
 from ..method.strategies import STRATEGY_NAMES
 from ..results.aggregate import greedy_pairs, n_slices_curves, strategy_groups
-from .common import ORACLE, nan_array, no_data
+from .common import DB2, ORACLE, distinct_colors, legend_outside, nan_array, no_data, plain_log_axis
 
 __all__ = ["SWEEP_LABELS", "plot_sweep_n_slices", "plot_sweep_greedy", "plot_sweep_strategies"]
 
 #: Axis labels of the table's metrics.
 SWEEP_LABELS = {
-    "loss": "fingerprint loss (dB$^2$)",
+    "loss": f"fingerprint loss ({DB2})",
     "si_sdr": "SI-SDR (dB)",
     "si_sdr_i": "SI-SDR improvement (dB)",
     "sdr": "SDR (dB)",
@@ -46,7 +46,9 @@ def plot_sweep_n_slices(table: pd.DataFrame, *, metric: str = "si_sdr") -> Figur
         One line per combination of the other varied settings: the median over
         tracks after k slices (progressive, original order), a band from the 25th to
         the 75th percentile, and (with one combination) each track faintly; the
-        baselines' medians as horizontal lines.  Title says ORACLE.
+        baselines' medians as horizontal lines.  A combination with one track is that
+        track's line, without a band.  Title says ORACLE; the legend is outside the
+        axes, to the right.
 
     See Also
     --------
@@ -54,17 +56,21 @@ def plot_sweep_n_slices(table: pd.DataFrame, *, metric: str = "si_sdr") -> Figur
     """
     d = n_slices_curves(table, metric=metric)
     label = SWEEP_LABELS[metric]
-    fig = Figure(figsize=(9.5, 5.2))
+    fig = Figure(figsize=(11, 5.2))
     ax = fig.subplots()
     if not d.curves:
         no_data(ax, "no finished progressive runs in this sweep")
-    all_k = set()
-    for i, c in enumerate(d.curves):
-        color = f"C{i % 10}"
+    all_k: set = set()
+    colors = distinct_colors(len(d.curves))
+    for c, color in zip(d.curves, colors):
         k = np.asarray(c.k)
         all_k.update(c.k)
+        n = len(c.tracks)
+        if n == 1:  # one track: its values, no median, no band
+            ax.plot(k, nan_array(c.median), "o-", color=color, clip_on=False, label=f"{c.label} (1 track)")
+            continue
         if len(d.curves) == 1:
-            for j, (track, vals) in enumerate(c.tracks.items()):
+            for j, vals in enumerate(c.tracks.values()):
                 ax.plot(
                     k,
                     nan_array(vals),
@@ -75,22 +81,30 @@ def plot_sweep_n_slices(table: pd.DataFrame, *, metric: str = "si_sdr") -> Figur
                     label="single tracks" if j == 0 else None,
                 )
         ax.fill_between(k, nan_array(c.q25), nan_array(c.q75), color=color, alpha=0.18, lw=0)
-        ax.plot(k, nan_array(c.median), "o-", color=color, label=f"{c.label} (median, IQR band)")
+        ax.plot(
+            k,
+            nan_array(c.median),
+            "o-",
+            color=color,
+            clip_on=False,
+            label=f"{c.label} (median of {n} tracks, IQR band)",
+        )
     if d.curves:
+        agg = "" if d.n_tracks == 1 else ", median"
         for name, (kind, median) in d.baselines.items():
             if median is None:
                 continue
             color, ls = _BASELINE_STYLE.get(kind, ("0.5", "--"))
             color = _BASELINE_COLOR.get(name, color)
-            ax.axhline(median, color=color, ls=ls, lw=1.1, label=f"{name} ({kind}), median")
+            ax.axhline(median, color=color, ls=ls, lw=1.1, label=f"{name} ({kind}){agg}")
         ax.set_xticks(sorted(all_k))
         ax.set_xlabel("slices k (progressive: slices 1..k in the original order)")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7, loc="best")
-    ax.set_title(
-        f"Conv2D fingerprinting: {label} vs slices, median over {d.n_tracks} tracks\n{ORACLE}", fontsize=10
-    )
+        n_entries = len(ax.get_legend_handles_labels()[1])
+        legend_outside(ax, ncol=1 if n_entries <= 24 else 2)
+    over = "1 track" if d.n_tracks == 1 else f"median over {d.n_tracks} tracks"
+    ax.set_title(f"Conv2D fingerprinting: {label} vs slices, {over}\n{ORACLE}", fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -114,7 +128,7 @@ def plot_sweep_greedy(table: pd.DataFrame, *, metric: str = "si_sdr") -> Figure:
     """
     pairs = greedy_pairs(table, metric=metric).to_dict("records")
     label = SWEEP_LABELS[metric]
-    fig = Figure(figsize=(12, 5.2))
+    fig = Figure(figsize=(14, 5.4))
     ax_l, ax_m = fig.subplots(1, 2)
     if not pairs:
         no_data(ax_l, "no greedy runs in this sweep (greedy: false)")
@@ -122,7 +136,8 @@ def plot_sweep_greedy(table: pd.DataFrame, *, metric: str = "si_sdr") -> Figure:
         fig.suptitle(f"Greedy vs original order -- {ORACLE}")
         return fig
     labels = list(dict.fromkeys(p["label"] for p in pairs))
-    for ax, key, name in ((ax_l, "loss", "fingerprint loss (dB$^2$)"), (ax_m, "", label)):
+    colors = distinct_colors(len(labels))
+    for ax, key, name in ((ax_l, "loss", f"fingerprint loss ({DB2})"), (ax_m, "", label)):
         suffix = "_loss" if key == "loss" else ""
         xs_all, ys_all = [], []
         for i, lab in enumerate(labels):
@@ -134,9 +149,10 @@ def plot_sweep_greedy(table: pd.DataFrame, *, metric: str = "si_sdr") -> Figure:
                     x,
                     y,
                     marker=marker,
-                    color=f"C{i % 10}",
+                    color=colors[i],
                     alpha=0.75,
                     s=28,
+                    clip_on=False,
                     facecolors="none" if method == "greedy_best" else None,
                     label=lab if method == "greedy" else None,
                 )
@@ -151,6 +167,7 @@ def plot_sweep_greedy(table: pd.DataFrame, *, metric: str = "si_sdr") -> Figure:
         if key == "loss" and v.size and v.min() > 0:
             ax.set_xscale("log")
             ax.set_yscale("log")
+            plain_log_axis(ax, which="both")
         ax.set_xlabel(f"original order 1..N: {name}")
         ax.set_ylabel(f"greedy order: {name}")
         ax.grid(alpha=0.3)
@@ -175,7 +192,7 @@ def plot_sweep_greedy(table: pd.DataFrame, *, metric: str = "si_sdr") -> Figure:
         f"{label}: greedy order (all N) better / equal / worse in {b_} / {e_} / {w_} of {len(pairs)} runs",
         fontsize=9,
     )
-    ax_m.legend(fontsize=7, loc="best", ncol=1 if len(labels) <= 10 else 2, title="setting", title_fontsize=7)
+    legend_outside(ax_m, ncol=1 if len(labels) <= 20 else 2, title="setting", title_fontsize=8)
     fig.suptitle(
         f"Greedy vs original slice order (filled o: greedy order, all N; open ^: its best prefix) -- {ORACLE}",
         fontsize=11,
@@ -216,18 +233,26 @@ def plot_sweep_strategies(table: pd.DataFrame, *, metric: str = "si_sdr") -> Fig
         ticks = [f"{s}: {STRATEGY_NAMES.get(s, '')}" for s in sg.strategies]
         for ax, data, name, log in (
             (ax_m, sg.values, label, False),
-            (ax_l, sg.losses, "fingerprint loss (dB$^2$)", True),
+            (ax_l, sg.losses, f"fingerprint loss ({DB2})", True),
         ):
             vals = [nan_array(data[s]) for s in sg.strategies]
             vals = [v[np.isfinite(v)] for v in vals]
             ax.boxplot([v if v.size else np.array([np.nan]) for v in vals], showfliers=False)
             for i, v in enumerate(vals, start=1):
-                ax.scatter(i + rng.uniform(-0.12, 0.12, v.size), v, s=14, alpha=0.6, color=f"C{i - 1}")
+                ax.scatter(
+                    i + rng.uniform(-0.12, 0.12, v.size),
+                    v,
+                    s=14,
+                    alpha=0.6,
+                    color=f"C{(i - 1) % 10}",
+                    clip_on=False,
+                )
             ax.set_xticks(range(1, len(ticks) + 1))
             ax.set_xticklabels(ticks, rotation=15, fontsize=8)
             ax.set_ylabel(name)
             if log and all(v.size and v.min() > 0 for v in vals):
                 ax.set_yscale("log")
+                plain_log_axis(ax)
             ax.grid(axis="y", alpha=0.3)
         ax_m.set_title(
             f"{label} after all N slices (spread = stability across tracks x settings)", fontsize=9
