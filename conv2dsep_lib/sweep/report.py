@@ -157,8 +157,10 @@ def _md_table(rows: Sequence[Mapping[str, Any]], *, floatfmt: str = ".2f") -> st
 
 
 def _save_png(fig: Figure, path: Path) -> Path:
+    from ..viz.common import save_figure  # 150 dpi, full colour, as every saved figure
+
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
+        save_figure(fig, tmp)
     return path
 
 

@@ -76,7 +76,9 @@ def save_figure(fig: Figure, path: PathLike, *, dpi: int = SAVE_DPI) -> Path:
         bbox = fig.get_tightbbox(canvas.get_renderer()).padded(rcParams["savefig.pad_inches"])
     finally:
         fig.dpi = old_dpi
-    fig.savefig(path, dpi=dpi, bbox_inches=bbox, facecolor="white", pil_kwargs={"compress_level": 1})
+    fig.savefig(
+        path, format="png", dpi=dpi, bbox_inches=bbox, facecolor="white", pil_kwargs={"compress_level": 1}
+    )
     return path
 
 

@@ -39,11 +39,12 @@ __all__ = [
     "snapshot_html",
 ]
 
-#: Resolution of figures embedded in notebooks (saved PNG files use viz.save_figure).
-DISPLAY_DPI = 80
+#: Resolution of figures embedded in notebooks (full colour; files saved with ``save=`` go
+#: through :func:`conv2dsep_lib.viz.save_figure` at 150 dpi).
+DISPLAY_DPI = 100
 
 
-def figure_png(fig: Figure, *, dpi: int = DISPLAY_DPI, palette: bool = True) -> bytes:
+def figure_png(fig: Figure, *, dpi: int = DISPLAY_DPI, palette: bool = False) -> bytes:
     """Render a matplotlib figure to PNG bytes.
 
     Parameters
@@ -51,8 +52,8 @@ def figure_png(fig: Figure, *, dpi: int = DISPLAY_DPI, palette: bool = True) -> 
     fig : matplotlib.figure.Figure
     dpi : int
     palette : bool
-        Quantise to a 256-colour palette (about 3x smaller; keeps executed notebooks
-        light).  Falls back to full colour if Pillow cannot.
+        Quantise to a 256-colour palette (about 3x smaller, but spectrograms band); off by
+        default.  Falls back to full colour if Pillow cannot.
     """
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", facecolor="white")
@@ -85,8 +86,8 @@ def show_figure(
     ----------
     fig : matplotlib.figure.Figure
     save : path, optional
-        Also write the same PNG there (rendered once: big figures take a second or
-        two to draw).
+        Also write the figure there as the library saves figures
+        (:func:`conv2dsep_lib.viz.save_figure`: 150 dpi, full colour), atomically.
     dpi : int
     display : bool
 
@@ -100,8 +101,10 @@ def show_figure(
 
     png = figure_png(fig, dpi=dpi)
     if save is not None:
+        from ..viz.common import save_figure
+
         with atomic_path(save) as tmp:
-            tmp.write_bytes(png)
+            save_figure(fig, tmp)
     img = Image(data=png, format="png")
     if not display:
         return img
