@@ -59,11 +59,15 @@ def _rms_db(y):
 
 
 # ------------------------------------------------------------------ figures, tables
-def test_show_figure_returns_png_and_saves_the_same_bytes(tmp_path):
+def test_show_figure_shows_a_light_png_and_saves_the_library_quality_one(tmp_path):
+    from PIL import Image
+
     img = W.show_figure(_small_figure(), save=tmp_path / "f.png", display=False)
-    assert img.data.startswith(PNG)
-    assert (tmp_path / "f.png").read_bytes() == img.data
-    assert img._repr_png_() is not None
+    assert img.data.startswith(PNG) and img._repr_png_() is not None
+    shown, saved = Image.open(io.BytesIO(img.data)), Image.open(tmp_path / "f.png")
+    assert shown.mode in ("RGB", "RGBA") and saved.mode in ("RGB", "RGBA")  # full colour
+    assert round(saved.info["dpi"][0]) == 150
+    assert saved.size[0] > shown.size[0]  # 150 dpi saved vs 100 dpi shown
 
 
 def test_show_table_formats_none_nan_and_escapes():
