@@ -23,10 +23,15 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# make demo - the demo songs, the main job (best --slices 8: the seed's folder name, listed in
+# $(OUT)/index.md), the smoke-test sweep (sweeps/smoke.yaml: 2 songs, k = 1..2, 20 iterations) into
+# $(OUT)/sweep_smoke -- not the real sweep's outputs/sweep_demo -- and the notebooks 00..06.
 demo: $(STAMP)
 	$(VENV)/bin/conv2dsep prepare --demo
 	$(VENV)/bin/conv2dsep best --slices 8 --out $(OUT)
-	$(VENV)/bin/conv2dsep notebooks --out $(OUT)/workbook -p results_from $(OUT)
+	$(VENV)/bin/conv2dsep sweep --tracks 'data/demo/rtg/100-window/*' --track demo_song_0 --track demo_song_1 \
+	  --grid sweeps/smoke.yaml --no-bss --out $(OUT)/sweep_smoke
+	$(VENV)/bin/conv2dsep notebooks --out $(OUT)/workbook -p results_from $(OUT) -p sweep_dir $(OUT)/sweep_smoke
 
 # make test = the developer habits (layers, lint, format, types), then the tests.
 test: lint $(STAMP)
@@ -53,9 +58,11 @@ lab: $(STAMP)
 	$(PY) -m jupyterlab --ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/notebooks \
 	  $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
-# make e2e - real-browser check (not part of make test): JupyterLab on 127.0.0.1, headless Debian
-# chromium driven by Playwright (executable_path; no browser download), runs 01_fingerprinting,
-# moves the slice explorer's slider; screenshots in $(OUT)/e2e/.
+# make e2e - real-browser check (not part of make test): JupyterLab on 127.0.0.1 serving $(OUT)/e2e,
+# headless Debian chromium driven by Playwright (executable_path; no browser download; the network
+# is used only for apt and PyPI, when chromium or playwright is missing). Runs copies of 01, 02 and
+# 05: the A/B player keeps its position across a source switch, a control of each explorer changes
+# its figure. Everything (copies, runs, screenshots, logs, temporaries) is written under $(OUT)/e2e/.
 e2e: $(STAMP)
 	@test -x /usr/bin/chromium || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y chromium; \

@@ -49,7 +49,7 @@ def best_run(tmp_path_factory):
             "--quiet",
         ]
     )
-    return code, out / "output_progressive_3slices"
+    return code, out / "output_progressive_3slices_it20"  # --iterations 20: the settings name the folder
 
 
 def test_best_writes_the_seed_layout(best_run):
@@ -157,7 +157,7 @@ def test_progressive_has_no_greedy(tmp_path, write_pair):
         )
         == 0
     )
-    folder = tmp_path / "o" / "output_progressive_2slices"
+    folder = tmp_path / "o" / "output_progressive_2slices_it5"
     r = json.loads((folder / "results.json").read_text())
     assert "greedy" not in r and not (folder / "best_sequence_found").exists()
     assert r["baselines"] == {} and "sdr" not in r["progressive"][0]["metrics"]
@@ -167,7 +167,7 @@ def test_rerun_replaces_and_failure_keeps_previous(tmp_path, write_pair, monkeyp
     mp, vp = write_pair()
     args = ["best", "--slices", "1", "--mixture", str(mp), "--vocal", str(vp), "--out", str(tmp_path), *FAST]
     assert main(args) == 0
-    folder = tmp_path / "output_progressive_1slices"
+    folder = tmp_path / "output_progressive_1slices_it5"
     before = (folder / "results.json").read_bytes()
     import conv2dsep_lib.run.outputs as outputs
 
@@ -290,3 +290,42 @@ def test_module_entry_point_in_a_subprocess(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "Traceback" not in proc.stderr
     assert "n_slices=42" in proc.stderr
+
+
+# ------------------------------------------------------------------ --help
+SUBCOMMANDS = ("best", "progressive", "prepare", "evaluate", "notebooks", "sweep")
+
+
+def _help(capsys, *argv):
+    with pytest.raises(SystemExit) as exc:
+        main([*argv, "--help"])
+    assert exc.value.code == 0
+    return capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", SUBCOMMANDS)
+def test_help_ends_with_examples(command, capsys):
+    text = _help(capsys, command)
+    head, examples = text.split("\nexamples:\n")
+    lines = [line for line in examples.splitlines() if line.strip()]
+    assert 2 <= len(lines) <= 3, lines
+    assert all(line.startswith(f"  conv2dsep {command} ") for line in lines), lines
+    assert "options:" in head  # the examples come last
+
+
+def test_top_level_help_has_examples(capsys):
+    assert "\nexamples:\n  conv2dsep best --slices 8" in _help(capsys)
+
+
+def test_options_that_do_not_apply_are_not_listed(capsys):
+    assert "--greedy-score" in _help(capsys, "best")
+    progressive = _help(capsys, "progressive")
+    assert "--greedy-score" not in progressive  # no greedy search in progressive
+    assert main(["progressive", "--greedy-score", "si_sdr"]) == 2
+    assert "unrecognized arguments: --greedy-score" in _err(capsys)
+    for command in ("best", "progressive", "notebooks", "sweep"):  # the commands that draw bars
+        text = _help(capsys, command)
+        assert "--progress" in text and "-q, --quiet" in text
+    for command in ("prepare", "evaluate"):
+        assert "--progress" not in _help(capsys, command)
+    assert "--pad" not in _help(capsys, "notebooks")

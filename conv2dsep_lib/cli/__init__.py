@@ -12,6 +12,7 @@ every writer is atomic.
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -30,6 +31,8 @@ from .options import (
     add_sweep_parser,
     check_out,
     config_from_args,
+    examples,
+    wants_progress,
 )
 
 __all__ = ["main", "build_parser", "load_input_from_args"]
@@ -93,36 +96,60 @@ def _print_summary(record, folder: Path) -> None:
 
 
 def cmd_experiment(args: argparse.Namespace) -> int:
-    """``progressive`` and ``best``."""
+    """``progressive`` and ``best``.
+
+    The run goes to ``OUT/output_progressive_{N}slices`` for the seed's settings and to
+    ``OUT/output_progressive_{N}slices_<tag>`` for others (:mod:`conv2dsep_lib.results.index`),
+    listed in ``OUT/index.json`` / ``index.md``.  A bar on stderr shows the stages
+    (:mod:`conv2dsep_lib.run.progress`) on a terminal, or always with ``--progress``.
+    """
+    from ..results.index import find_entry
     from ..results.record import read_record
     from ..run.experiment import run_experiment
-    from ..run.outputs import check_outputs, write_outputs
+    from ..run.outputs import check_outputs, output_dir_name, write_outputs
+    from ..run.progress import start_progress
+    from ..separators.registry import BASELINE_KINDS
     from ..sources.inputs import input_files
 
     config = config_from_args(args)
     n_slices = check_n_slices(args.slices)
+    greedy = args.command == "best"
     out = Path(args.out)
+    name = output_dir_name(n_slices, config=config, greedy=greedy)
     inputs = input_files(
         data_dir=args.data_dir, mixture=args.mixture, vocal=args.vocal, musdb=args.musdb, track=args.track
     )
-    check_outputs(out, n_slices=n_slices, inputs=inputs)  # before any work
-    pair = load_input_from_args(args, config)
-    for warning in pair.warnings:
-        print(f"{PROG}: warning: {warning}", file=sys.stderr)
-    greedy = args.command == "best"
-    exp = run_experiment(
-        pair,
-        config=config,
+    check_outputs(out, n_slices=n_slices, inputs=inputs, name=name)  # before any work
+    previous = find_entry(out, name) if not args.quiet else None
+    arguments = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k != "func"}
+    with start_progress(
+        wants_progress(args),
+        command=args.command,
         n_slices=n_slices,
         greedy=greedy,
-        baselines=not args.no_baselines,
-        bss=not args.no_bss,
-        progress=not args.quiet,
-    )
-    arguments = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k != "func"}
-    folder = write_outputs(exp, out, arguments=arguments)
+        baselines=0 if args.no_baselines else len(BASELINE_KINDS),
+        loading=True,
+        writing=True,
+    ) as progress:
+        with progress.during("loading"):
+            pair = load_input_from_args(args, config)
+        for warning in pair.warnings:
+            print(f"{PROG}: warning: {warning}", file=sys.stderr)
+        exp = run_experiment(
+            pair,
+            config=config,
+            n_slices=n_slices,
+            greedy=greedy,
+            baselines=not args.no_baselines,
+            bss=not args.no_bss,
+            progress=progress,
+        )
+        folder = write_outputs(exp, out, arguments=arguments, by_settings=True, index=True, progress=progress)
     if not args.quiet:
         _print_summary(read_record(folder), folder)
+        if previous is not None:
+            print(f"replaced the previous run in {folder.name}: {previous.command_line} ({previous.date})")
+        print(f"index of runs: {out / 'index.md'}")
     return 0
 
 
@@ -273,6 +300,7 @@ def cmd_notebooks(args: argparse.Namespace) -> int:
         kernel_name=args.kernel,
         log_output=args.log_output,
         timeout=args.timeout,
+        progress_bar=wants_progress(args),
         echo=None if args.quiet else print,
         arguments={k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k != "func"},
     )
@@ -369,7 +397,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             keep_audio=args.keep_audio,
             notebooks=args.notebooks,
             plots=not args.no_plots,
-            progress=not args.quiet,
+            progress=wants_progress(args),
             arguments=arguments,
             yes=args.yes,
         )
@@ -397,6 +425,11 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Conv2D spectral fingerprinting workbook: ORACLE vocal "
         "separation experiments (the optimisation uses the true vocal).",
+        epilog=examples(
+            "conv2dsep best --slices 8                   # the seed's best.py -> outputs/output_progressive_8slices/",
+            "conv2dsep notebooks --out outputs/workbook  # the notebooks 00..06, headless",
+            "conv2dsep COMMAND --help                    # a command's options and examples",
+        ),
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
@@ -425,6 +458,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         if getattr(args, "func", None) is None:
             parser.print_help(sys.stderr)
             return 2
+        if args.command in ("best", "progressive"):  # recorded in results.json and the outputs index
+            given = list(sys.argv[1:] if argv is None else argv)
+            args.command_line = " ".join([PROG, shlex.join(given)]) if given else PROG
         tune_malloc()  # one arena, large blocks kept for reuse (see core.memory)
         return int(args.func(args) or 0)
     except ParameterError as exc:

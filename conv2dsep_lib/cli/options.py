@@ -3,11 +3,18 @@
 Only argument definitions live here (argparse and the config); the commands that run
 are in :mod:`conv2dsep_lib.cli`.  Every parser error is a
 :class:`~conv2dsep_lib.core.errors.ParameterError`: one line on stderr, exit code 2.
+
+Every subcommand lists only the options it reads (``progressive`` has no
+``--greedy-score``: it runs no greedy search), and its ``--help`` ends with an
+``examples:`` section (:func:`examples`).  Progress bars go to stderr when it is a
+terminal and ``--quiet`` was not given, or always with ``--progress``
+(:func:`wants_progress`).
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from ..core.checks import check_offset
@@ -18,7 +25,10 @@ from ..sources.layout import MIXTURE_NAME, VOCAL_NAME
 
 __all__ = [
     "PROG",
+    "HelpFormatter",
     "ArgumentParser",
+    "examples",
+    "wants_progress",
     "integer",
     "positive_integer",
     "number",
@@ -35,14 +45,55 @@ __all__ = [
 ]
 
 PROG = "conv2dsep"
+#: The first line of every ``--help`` epilog.
+EXAMPLES = "examples:"
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's formatter, except that the ``examples:`` epilog keeps its lines as written
+    (one command per line; the description is still wrapped to the terminal)."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if text.startswith(EXAMPLES):
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+
+def examples(*lines: str) -> str:
+    """The ``--help`` epilog: ``examples:`` and one command (with its comment) per line."""
+    return "\n".join([EXAMPLES, *("  " + line for line in lines)])
+
+
+def wants_progress(args: argparse.Namespace) -> bool:
+    """Show progress bars: ``--progress``, or stderr is a terminal and no ``--quiet``."""
+    if getattr(args, "progress", False):
+        return True
+    return not getattr(args, "quiet", False) and sys.stderr.isatty()
+
+
+def _add_quiet(parser: argparse.ArgumentParser, help_: str) -> None:
+    parser.add_argument("-q", "--quiet", action="store_true", help=help_)
+
+
+def _add_progress(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--progress",
+        action="store_true",
+        help=f"{what} on stderr even when it is not a terminal (default: on a terminal, unless --quiet)",
+    )
 
 
 class ArgumentParser(argparse.ArgumentParser):
-    """argparse with one-line errors (:class:`ParameterError`, exit code 2).
+    """argparse with one-line errors (:class:`ParameterError`, exit code 2) and help that ends
+    with examples (:class:`HelpFormatter`).
 
     The message names the subcommand once (``main`` prints the program name):
     ``conv2dsep: error: best: argument --slices: invalid value 'x': allowed an integer``.
     """
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str):  # noqa: D401
         command = self.prog.split(" ", 1)[1] if " " in self.prog else ""
@@ -98,11 +149,14 @@ CONFIG_FLAGS = (
 )
 
 
-def add_config_arguments(parser: argparse.ArgumentParser) -> None:
-    """One flag per config field, defaults from :class:`Config`."""
+def add_config_arguments(parser: argparse.ArgumentParser, *, greedy: bool = True) -> None:
+    """One flag per config field, defaults from :class:`Config` (``--greedy-score`` only
+    with *greedy*: a command without the greedy search does not read it)."""
     defaults = Config()
     group = parser.add_argument_group("method settings (defaults = the seed's CONFIG)")
     for field, flag, typ, help_ in CONFIG_FLAGS:
+        if field == "greedy_score" and not greedy:
+            continue
         lo, hi = LIMITS.get(field, (None, None))
         limits = f"; {lo:g}..{hi:g}" if lo is not None else ""
         group.add_argument(
@@ -168,8 +222,29 @@ def _offset_value(text: str):
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+_EXPERIMENT_EXAMPLES = {
+    "best": (
+        "conv2dsep best --slices 8                    # the seed's best.py -> outputs/output_progressive_8slices/",
+        "conv2dsep best --learning-rate 0.05 -q       # other settings -> outputs/output_progressive_8slices_lr0.05/",
+        "conv2dsep best --mixture mix.flac --vocal vocal.wav --out results/ --no-bss",
+    ),
+    "progressive": (
+        "conv2dsep progressive --slices 8             # the seed's sanity_check_progressive script",
+        "conv2dsep progressive --slices 18 --data-dir data/rtg/100-window/ --offset 30",
+        "conv2dsep progressive --slices 5 --strategy 1 --iterations 50",
+    ),
+}
+
+
 def add_experiment_parser(sub, name: str, help_: str) -> argparse.ArgumentParser:
-    p = sub.add_parser(name, help=help_, description=help_ + " ORACLE: uses the true vocal.")
+    p = sub.add_parser(
+        name,
+        help=help_,
+        description=help_ + " ORACLE: uses the true vocal. Writes OUT/output_progressive_{N}slices/ for "
+        "the seed's settings and OUT/output_progressive_{N}slices_<settings>/ for others "
+        "(e.g. _lr0.05), and lists every run in OUT/index.md and OUT/index.json.",
+        epilog=examples(*_EXPERIMENT_EXAMPLES[name]),
+    )
     p.add_argument(
         "--slices", type=integer, default=8, metavar=f"1..{MAX_SLICES}", help="number of slices N (default 8)"
     )
@@ -178,12 +253,13 @@ def add_experiment_parser(sub, name: str, help_: str) -> argparse.ArgumentParser
         "--out",
         type=Path,
         default=Path("outputs"),
-        help="output root; writes OUT/output_progressive_{N}slices/ (default outputs/)",
+        help="output root (default outputs/): OUT/output_progressive_{N}slices[_<settings>]/, OUT/index.md",
     )
     p.add_argument("--no-bss", action="store_true", help="skip BSS Eval v4 (SI-SDR only; faster)")
     p.add_argument("--no-baselines", action="store_true", help="skip the baseline separators")
-    p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
-    add_config_arguments(p)
+    _add_quiet(p, "no progress bar or summary")
+    _add_progress(p, "the stage bar (loading, STFT, method, metrics and baselines, figures, writing)")
+    add_config_arguments(p, greedy=name == "best")
     return p
 
 
@@ -195,6 +271,11 @@ def add_prepare_parser(sub) -> argparse.ArgumentParser:
         description=help_ + " Reads <name>_100-full.<ext> (mixture) + <name>_100-stem.<ext> (vocal) "
         "pairs; never modifies the source. Exit code 0: all prepared or unchanged; "
         "1: some pairs skipped (named on stderr); 2: user error.",
+        epilog=examples(
+            "conv2dsep prepare                 # data/process/100-window/ -> data/rtg/100-window/",
+            "conv2dsep prepare --demo          # synthesise the 3 demo songs into data/demo/",
+            "conv2dsep prepare --musdb ~/data/musdb18hq --subset test --offset auto",
+        ),
     )
     p.add_argument(
         "--source", type=Path, default=None, help="folder of source pairs (default data/process/100-window/)"
@@ -241,7 +322,7 @@ def add_prepare_parser(sub) -> argparse.ArgumentParser:
         metavar="NAME",
         help="with --musdb: only this track (repeatable; default all tracks of the subset)",
     )
-    p.add_argument("--quiet", action="store_true", help="print only warnings and skipped pairs")
+    _add_quiet(p, "print only warnings and skipped pairs")
     defaults = Config()
     group = p.add_argument_group("excerpt settings")
     group.add_argument(
@@ -265,7 +346,16 @@ def add_prepare_parser(sub) -> argparse.ArgumentParser:
 
 def add_evaluate_parser(sub) -> argparse.ArgumentParser:
     help_ = "Score any vocal estimate (wav/flac/...) against its reference: SI-SDR, BSS Eval v4."
-    p = sub.add_parser("evaluate", help=help_, description=help_)
+    p = sub.add_parser(
+        "evaluate",
+        help=help_,
+        description=help_,
+        epilog=examples(
+            "conv2dsep evaluate --estimate other_separator.wav --reference vocal.wav",
+            "conv2dsep evaluate --estimate est.flac --reference vocal.wav --mixture mix.wav --json score.json",
+            "conv2dsep evaluate --estimate est.wav --reference vocal.wav --no-bss --mono",
+        ),
+    )
     p.add_argument("--estimate", type=Path, required=True, help="the separated vocal to score")
     p.add_argument("--reference", type=Path, required=True, help="the true isolated vocal")
     p.add_argument("--mixture", type=Path, help="the mixture (adds SI-SDRi, SIR and accompaniment metrics)")
@@ -284,6 +374,11 @@ def add_notebooks_parser(sub) -> argparse.ArgumentParser:
         description=help_ + " Executed copies go to OUT/notebooks/ (with run.json), each notebook's "
         "artefacts beside them in OUT/. A failing notebook is kept and named; the "
         "next ones still run; exit code 1. ORACLE: the experiments use the true vocal.",
+        epilog=examples(
+            "conv2dsep notebooks --out outputs/myrun     # 00..06 into outputs/myrun/notebooks/",
+            "conv2dsep notebooks --only 03 -p n_slices 5 -p iterations 50 --data-dir data/rtg/100-window",
+            "conv2dsep notebooks -f params.yaml --mixture mix.flac --vocal vocal.wav",
+        ),
     )
     add_input_arguments(p, pad=False, defaults=False)
     p.add_argument(
@@ -325,7 +420,8 @@ def add_notebooks_parser(sub) -> argparse.ArgumentParser:
         help="whole seconds allowed per cell (default: no limit)",
     )
     p.add_argument("--log-output", action="store_true", help="stream the cells' output")
-    p.add_argument("--quiet", action="store_true", help="print only failures")
+    _add_quiet(p, "print only failures")
+    _add_progress(p, "a bar per notebook over its cells")
     return p
 
 
@@ -340,6 +436,13 @@ def add_sweep_parser(sub) -> argparse.ArgumentParser:
         "(same track files, settings and code) and redoes the rest. Exit code 0: all "
         "runs finished; 1: some failed (named on stderr, the sweep went on); 2: user "
         "error (nothing run); 130: interrupted (finished runs are kept).",
+        epilog=examples(
+            "conv2dsep sweep --tracks 'data/demo/rtg/100-window/*' --grid sweeps/demo.yaml --out outputs/sweep_demo",
+            "conv2dsep sweep --tracks 'data/demo/rtg/100-window/*' --track demo_song_0 --track demo_song_1 "
+            "--grid sweeps/smoke.yaml --no-bss --out outputs/sweep_smoke   # make demo's smoke test",
+            "conv2dsep sweep --musdb ~/data/musdb18hq --grid sweeps/musdb.yaml --out outputs/sweep_musdb "
+            "--scheduler tcp://HOST:8786",
+        ),
     )
     g = p.add_argument_group("tracks (one of --tracks, --musdb)")
     g.add_argument(
@@ -408,7 +511,6 @@ def add_sweep_parser(sub) -> argparse.ArgumentParser:
     )
     o.add_argument("--keep-audio", action="store_true", help="also write every run's wavs and figures")
     o.add_argument("--no-plots", action="store_true", help="no summary PNGs")
-    o.add_argument(
-        "--quiet", action="store_true", help="no progress bar or summary (failures are still named)"
-    )
+    _add_quiet(o, "no progress bar or summary (failures are still named)")
+    _add_progress(o, "the runs bar")
     return p

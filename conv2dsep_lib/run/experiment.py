@@ -15,7 +15,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
@@ -51,6 +51,7 @@ from ..separators.registry import BASELINE_KINDS, baseline_jobs
 from ..sources.audio import AudioPair
 from .baselines import ScoredBaseline, cached_baselines, store_baselines, workers
 from .lanes import Lanes
+from .progress import NoProgress, progress_hooks
 
 #: Key prefix of a baseline's scores among a run's (``"baseline:repet_sim"``).
 BASELINE_KEY = "baseline:"
@@ -136,7 +137,7 @@ def run_experiment(
     greedy: bool = True,
     baselines: bool = True,
     bss: bool = True,
-    progress: bool = False,
+    progress: Union[bool, NoProgress] = False,
 ) -> Experiment:
     """Run progressive 1..N (and the greedy order) on a mixture/vocal pair.
 
@@ -152,8 +153,10 @@ def run_experiment(
         Compute the reference points (mixture floor, oracle masks, blind baselines).
     bss : bool
         Compute BSS Eval v4 (SDR/SIR/SAR/ISR) besides SI-SDR.
-    progress : bool
-        tqdm progress bar on the greedy search.
+    progress : bool or NoProgress
+        ``True``: a bar over the run's stages (:mod:`.progress`; a widget in Jupyter,
+        text on stderr); the caller's :class:`~.progress.RunProgress` (the command
+        line's, which also counts loading and writing) is advanced and left open.
 
     Returns
     -------
@@ -163,12 +166,16 @@ def run_experiment(
     if pair.sr != config.sr:
         raise ParameterError(f"pair sample rate {pair.sr} differs from config sr={config.sr}")
     timings: Dict[str, float] = {}
+    n_baselines = len(BASELINE_KINDS) if baselines else 0
+    bar = progress_hooks(progress, n_slices=n_slices, greedy=greedy, baselines=n_baselines)
+    bar.stage("STFT")
     t0 = time.perf_counter()
     X = stft(pair.mixture, config=config)
     mixture_mag = np.abs(X).astype(np.float64)
     V: Optional[np.ndarray] = stft(pair.vocal, config=config)
     targets = TargetFingerprints(np.abs(V).astype(np.float64), config=config)
     timings["stft"] = time.perf_counter() - t0
+    bar.advance()
 
     exp = Experiment(
         pair=pair,
@@ -194,14 +201,17 @@ def run_experiment(
     def score(key: str, estimate: np.ndarray) -> None:
         with spent("scoring"):
             scores[key] = scorer.score(estimate)
+        bar.advance()
 
     def prepare() -> None:
         with spent("scoring.reference_statistics"):
             scorer.prepare()
+        bar.advance()
 
     def baseline(name: str, job: Callable[[], np.ndarray]) -> None:
         with spent(f"baseline.{name}"):
             estimate = job()
+        bar.advance()
         lanes.add(score, BASELINE_KEY + name, estimate)
 
     cached = cached_baselines(pair, config=config, bss=bss) if baselines else None
@@ -209,10 +219,12 @@ def run_experiment(
     # baselines; this thread runs the method, resynthesises each state as it comes and queues
     # its scoring, then helps with what is left.  A state's magnitude is dropped once it is
     # audio, except the lowest-loss one (the figures show it).
-    with Lanes(helpers=workers() - 1) as lanes:
+    bar.skip(2 * n_baselines if cached is not None else 0)
+    with bar, Lanes(helpers=workers() - 1) as lanes:
         lanes.add(prepare)
         if baselines and cached is None:
             jobs = baseline_jobs(pair.mixture, pair.vocal, config=config, mixture_stft=X, vocal_stft=V)
+            bar.skip(2 * (n_baselines - len(jobs)))
             for name in sorted(jobs, key=lambda n: BASELINE_ORDER.index(n) if n in BASELINE_ORDER else -1):
                 lanes.add(baseline, name, jobs[name])
             del jobs
@@ -225,11 +237,14 @@ def run_experiment(
             lanes.add(score, key, exp.estimates[key])
 
         t0 = time.perf_counter()
+        bar.stage(f"progressive k=1/{n_slices}")
         kept: Optional[StepResult] = None
         states = iter_progressive(mixture_mag, targets, n_slices=n_slices, config=config)
         if not greedy:
             del mixture_mag  # the states own the start; the figures take |X| again
         for k, step in enumerate(states, 1):
+            bar.advance()
+            bar.stage(f"progressive k={k + 1}/{n_slices}" if k < n_slices else "progressive done")
             exp.progressive.append(step)
             extract(f"k={k}", step)
             if kept is None or step.loss < kept.loss:
@@ -244,16 +259,19 @@ def run_experiment(
 
         if greedy:
             t0 = time.perf_counter()
+            bar.stage(f"greedy ({config.greedy_score})")
             exp.greedy = run_greedy(
                 mixture_mag,
                 targets,
                 n_slices=n_slices,
                 config=config,
-                scorer=make_scorer(
-                    config.greedy_score, config=config, targets=targets, mixture_stft=X, vocal=pair.vocal
+                scorer=bar.counting(
+                    make_scorer(
+                        config.greedy_score, config=config, targets=targets, mixture_stft=X, vocal=pair.vocal
+                    )
                 ),
                 score_name=config.greedy_score,
-                progress=progress,
+                progress=False,  # the run's bar counts the candidate steps
                 keep_states=False,
             )
             g = exp.greedy
@@ -272,6 +290,7 @@ def run_experiment(
         del targets, kept, chosen, states
 
         t0 = time.perf_counter()
+        bar.stage("metrics and baselines")
         lanes.finish()
         timings["evaluation"] = time.perf_counter() - t0
     timings.update({f"busy.{kind}": seconds for kind, seconds in sorted(busy.items())})

@@ -68,7 +68,16 @@ __all__ = [
 
 NOTEBOOK_PATTERN = re.compile(r"^(\d{2})_[A-Za-z0-9_\-]+\.ipynb$")
 #: Parameters holding paths (made absolute against the caller's folder by the runner).
-PATH_PARAMETERS = ("data_dir", "mixture", "vocal", "musdb", "results_from", "prepare_source", "prepare_dest")
+PATH_PARAMETERS = (
+    "data_dir",
+    "mixture",
+    "vocal",
+    "musdb",
+    "results_from",
+    "sweep_dir",
+    "prepare_source",
+    "prepare_dest",
+)
 #: Parameters the runner sets itself.
 RUNNER_PARAMETERS = ("out_dir",)
 
@@ -218,13 +227,16 @@ def check_parameter_values(parameters: Mapping[str, Any]) -> None:
 
 
 def _split_parameters(
-    parameters: Mapping[str, Any], declared: Mapping[Path, Dict[str, dict]]
+    parameters: Mapping[str, Any], declared: Mapping[Path, Dict[str, dict]], *, optional: Iterable[str] = ()
 ) -> Dict[Path, Dict[str, Any]]:
-    """Each notebook's share of *parameters*; unknown names and wrong types are errors."""
+    """Each notebook's share of *parameters*; unknown names and wrong types are errors,
+    except for the *optional* ones the runner sets itself (``out_dir``, the default
+    ``interactive``), which go only to the notebooks that declare them."""
     known: Dict[str, str] = {}
     for params in declared.values():
         for name, info in params.items():
             known.setdefault(name, info["type"])
+    parameters = {k: v for k, v in parameters.items() if k in known or k not in set(optional)}
     unknown = sorted(set(parameters) - set(known))
     if unknown:
         raise ParameterError(
@@ -408,6 +420,8 @@ def run_notebooks(
     log_output : bool
         Stream the cells' output (papermill ``log_output``).
     progress_bar : bool
+        A bar per notebook over its cells (papermill's, ``tqdm.auto``: text on stderr, a
+        widget in Jupyter), named after the notebook.
     timeout : float, optional
         Seconds per cell.
     echo : callable, optional
@@ -437,13 +451,14 @@ def run_notebooks(
     out_dir = Path(out_dir).resolve()
     if out_dir.exists() and not out_dir.is_dir():
         raise ParameterError(f"--out {str(out_dir)!r} exists and is not a folder")
+    optional = list(RUNNER_PARAMETERS) + ([] if "interactive" in parameters else ["interactive"])
     parameters.setdefault("interactive", False)
     for name in PATH_PARAMETERS:
         value = parameters.get(name)
         if isinstance(value, str) and value and not Path(value).is_absolute():
             parameters[name] = str(Path(value).resolve())
     parameters["out_dir"] = str(out_dir)
-    shares = _split_parameters(parameters, declared)
+    shares = _split_parameters(parameters, declared, optional=optional)  # e.g. --only 06: no out_dir
     check_parameter_values(parameters)
     if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int) or timeout < 1):
         raise ParameterError(f"timeout={timeout!r} is invalid: allowed whole seconds >= 1")
@@ -489,7 +504,7 @@ def run_notebooks(
                 kernel_name=kernel_name,
                 cwd=str(root),
                 log_output=log_output,
-                progress_bar=progress_bar,
+                progress_bar={"desc": nb.stem, "leave": False} if progress_bar else False,
                 execution_timeout=timeout,
                 **quiet_kernel,
             )

@@ -1,5 +1,12 @@
 """Write an experiment in the seed's output layout (``output_progressive_{N}slices/``).
 
+Folder name: the seed's ``output_progressive_{N}slices`` -- for the seed's ``CONFIG``, or
+always when asked (the notebooks and the sweep, which give every run a folder of its own);
+``by_settings=True`` (the command line) names any other settings' folder by a tag of the
+changed fields, ``output_progressive_8slices_lr0.9`` (:func:`output_dir_name`,
+:mod:`conv2dsep_lib.results.index`), so one setting never replaces another's results, and
+``index=True`` lists the folder in ``OUT/index.json`` and ``OUT/index.md``.
+
 Layout::
 
     {k}_slices/extracted_vocal.wav              k = 1..N
@@ -21,25 +28,41 @@ from typing import Any, Dict, Mapping, Optional, Sequence
 
 import numpy as np
 
+from ..core.config import Config
 from ..core.errors import ParameterError
 from ..core.files import PathLike, check_writable_folder, is_inside, staging_folder, write_json
 from ..method.transforms import stft
+from ..results.index import entry_from_record, index_lock, update_index
+from ..results.naming import run_folder_name
 from ..results.record import RunRecord
 from ..sources.audio import write_wav
 from ..viz.experiment import save_experiment_figures
 from .experiment import Experiment, build_record
+from .progress import NO_PROGRESS, NoProgress
 
-__all__ = ["output_dir_name", "audio_layout", "estimate_magnitude", "check_outputs", "write_outputs"]
+__all__ = [
+    "output_dir_name",
+    "folder_for",
+    "audio_layout",
+    "estimate_magnitude",
+    "check_outputs",
+    "write_outputs",
+]
 
 
-def output_dir_name(n_slices: int) -> str:
-    """The seed's folder name, ``output_progressive_{N}slices``."""
-    return f"output_progressive_{n_slices}slices"
+def output_dir_name(n_slices: int, *, config: Optional[Config] = None, greedy: bool = True) -> str:
+    """A run's folder name: the seed's ``output_progressive_{N}slices``; with *config*, a
+    tag of the fields that differ from the seed's is appended (``..._8slices_lr0.9``; see
+    :func:`conv2dsep_lib.results.index.run_folder_name`).  *greedy*: the run has the greedy
+    search (otherwise ``greedy_score`` does not name it)."""
+    return run_folder_name(n_slices, config=config, greedy=greedy)
 
 
-def check_outputs(out_root: PathLike, *, n_slices: int, inputs: Sequence[PathLike] = ()) -> Path:
+def check_outputs(
+    out_root: PathLike, *, n_slices: int, inputs: Sequence[PathLike] = (), name: Optional[str] = None
+) -> Path:
     """Before any work: *out_root* can be written, and no input lies inside the folder the run
-    will replace (``out_root/output_progressive_{N}slices``).
+    will replace (``out_root/<name>``, default ``output_progressive_{N}slices``).
 
     Returns
     -------
@@ -53,7 +76,7 @@ def check_outputs(out_root: PathLike, *, n_slices: int, inputs: Sequence[PathLik
         run's ``extracted_vocal.wav`` into the same ``--out``).
     """
     check_writable_folder(out_root, name="--out")
-    final = Path(out_root) / output_dir_name(n_slices)
+    final = Path(out_root) / (name or output_dir_name(n_slices))
     for path in inputs:
         if is_inside(path, final):
             raise ParameterError(
@@ -82,6 +105,13 @@ def estimate_magnitude(exp: Experiment, key: str) -> np.ndarray:
     return exp.greedy.steps[exp.greedy.best_prefix - 1].magnitude
 
 
+def folder_for(exp: Experiment, *, by_settings: bool = False) -> str:
+    """The folder name :func:`write_outputs` uses for *exp*."""
+    if not by_settings:
+        return output_dir_name(exp.n_slices)
+    return output_dir_name(exp.n_slices, config=exp.config, greedy=exp.greedy is not None)
+
+
 def _figures(exp: Experiment, record: RunRecord, folder: Path) -> None:
     save_experiment_figures(
         record,
@@ -93,29 +123,67 @@ def _figures(exp: Experiment, record: RunRecord, folder: Path) -> None:
 
 
 def write_outputs(
-    exp: Experiment, out_root: PathLike, *, arguments: Optional[Mapping[str, Any]] = None, plots: bool = True
+    exp: Experiment,
+    out_root: PathLike,
+    *,
+    arguments: Optional[Mapping[str, Any]] = None,
+    plots: bool = True,
+    by_settings: bool = False,
+    index: bool = False,
+    progress: NoProgress = NO_PROGRESS,
 ) -> Path:
-    """Write the seed's layout under ``out_root/output_progressive_{N}slices/``.
+    """Write the seed's layout under ``out_root/output_progressive_{N}slices[_<tag>]/``.
 
     Everything goes into a temporary sibling folder that replaces the final one only
     when complete, so an interrupted run leaves the previous outputs (or nothing), never
     a half-written folder.
+
+    Parameters
+    ----------
+    exp : Experiment
+    out_root : path
+    arguments : mapping, optional
+        Recorded in ``results.json`` (``command_line`` also names the run in the index).
+    plots : bool
+        Write the figures.
+    by_settings : bool
+        Name the folder by its settings (:func:`folder_for`): the seed's name for the
+        seed's ``CONFIG``, a tagged one for others.  Default: the seed's name always.
+    index : bool
+        List the folder in ``out_root/index.json`` and ``index.md``
+        (:mod:`conv2dsep_lib.results.index`): the swap into place and the index update
+        happen under one lock, so two runs writing at once leave an index that describes
+        the folders that are there.
+    progress : NoProgress
+        The run's progress hooks (:mod:`.progress`): stages ``figures`` and ``writing``.
 
     Returns
     -------
     Path
         The output folder.
     """
-    final = check_outputs(out_root, n_slices=exp.n_slices, inputs=exp.pair.files)
-    with staging_folder(final) as tmp:
-        sr = exp.config.sr
-        paths = audio_layout(exp)
-        for key, rel in paths.items():
-            write_wav(tmp / rel, exp.estimates[key], sr)
-        write_wav(tmp / "1_slices" / "1_original_mixture.wav", exp.pair.mixture, sr)
-        write_wav(tmp / "1_slices" / "2_target_vocal.wav", exp.pair.vocal, sr)
-        record = build_record(exp, audio_paths=paths, arguments=arguments)
-        if plots:
-            _figures(exp, record, tmp)
-        write_json(tmp / "results.json", record.to_json())
+    name = folder_for(exp, by_settings=by_settings)
+    final = check_outputs(out_root, n_slices=exp.n_slices, inputs=exp.pair.files, name=name)
+    with index_lock(out_root, take=False) as lock:
+        with staging_folder(final) as tmp:
+            progress.stage("writing")
+            sr = exp.config.sr
+            paths = audio_layout(exp)
+            for key, rel in paths.items():
+                write_wav(tmp / rel, exp.estimates[key], sr)
+            write_wav(tmp / "1_slices" / "1_original_mixture.wav", exp.pair.mixture, sr)
+            write_wav(tmp / "1_slices" / "2_target_vocal.wav", exp.pair.vocal, sr)
+            record = build_record(exp, audio_paths=paths, arguments=arguments)
+            if plots:
+                with progress.during("figures"):
+                    _figures(exp, record, tmp)
+            else:
+                progress.skip(1)
+            progress.stage("writing")
+            write_json(tmp / "results.json", record.to_json())
+            if index:
+                lock.acquire()  # the swap below and the index update, one writer at a time
+        if index:
+            update_index(out_root, entry_from_record(record, folder=name), lock=lock)
+        progress.advance()
     return final
