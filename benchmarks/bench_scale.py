@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -45,15 +44,17 @@ SONG_SECONDS = 180.0
 
 
 def timed(cmd, *, env=None, cwd=None) -> tuple:
-    """Run *cmd*; return (wall seconds, peak RSS in MiB of the largest process it ran)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """Run *cmd*; return (wall seconds, peak RSS in MiB of that process, from its own rusage)."""
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True)
-    dt = time.perf_counter() - t0
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(map(str, cmd))} failed:\n{proc.stderr}")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return dt, (peak if peak > before else float("nan")) / 1024
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=err)
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        dt = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            err.seek(0)
+            raise SystemExit(f"{' '.join(map(str, cmd))} failed:\n{err.read().decode(errors='replace')}")
+    return dt, usage.ru_maxrss / 1024
 
 
 def fresh_env(tmp: Path) -> dict:
@@ -121,7 +122,8 @@ def row_song(tmp: Path, repeats: int) -> dict:
             env=fresh_env(tmp),
             cwd=ROOT,
         )
-        timings = json.loads((out / "output_progressive_8slices" / "results.json").read_text())["timings"]
+        (folder_written,) = out.glob("output_progressive_8slices*")  # tagged: --duration is not the seed's
+        timings = json.loads((folder_written / "results.json").read_text())["timings"]
         runs.append((wall, rss, timings))
     runs.sort(key=lambda r: r[0])
     wall, rss, timings = runs[len(runs) // 2]

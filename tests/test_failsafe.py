@@ -100,7 +100,7 @@ def test_evaluate_json_never_overwrites_an_input(pair, role, capsys):
 def test_a_run_never_replaces_the_folder_holding_its_input(pair, tmp_path, command, capsys):
     out = tmp_path / "out"
     assert main(_best(pair, out)) == 0
-    folder = out / "output_progressive_1slices"
+    folder = out / "output_progressive_1slices_it5"
     previous = _digest(folder)
     capsys.readouterr()
     mix, voc = folder / "1_slices" / "1_original_mixture.wav", folder / "1_slices" / "2_target_vocal.wav"
@@ -110,7 +110,11 @@ def test_a_run_never_replaces_the_folder_holding_its_input(pair, tmp_path, comma
     assert code == 2
     _one_line(capsys, "the folder this run replaces")
     assert _digest(folder) == previous  # the input and the previous run survive
-    assert [p.name for p in out.iterdir()] == ["output_progressive_1slices"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "index.json",
+        "index.md",
+        "output_progressive_1slices_it5",
+    ]
 
 
 # ------------------------------------------------------------------ the output swap
@@ -535,7 +539,7 @@ def test_odd_inputs_warn_in_one_line_and_the_run_goes_on(tmp_path, kind, needle,
     err = capsys.readouterr().err.strip().splitlines()
     warned = [line for line in err if needle in line]
     assert warned and all(line.startswith("conv2dsep: warning: ") for line in err), err
-    assert (tmp_path / "o" / "output_progressive_1slices" / "results.json").is_file()
+    assert (tmp_path / "o" / "output_progressive_1slices_it5" / "results.json").is_file()
 
 
 def test_a_clean_input_has_no_warnings(tmp_path, capsys):

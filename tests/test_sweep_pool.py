@@ -208,7 +208,16 @@ def musdb_root(tmp_path):
 
 
 def test_musdb_sweep_shows_the_eta(musdb_root, tmp_path, capsys):
-    args = ["sweep", "--musdb", str(musdb_root), "--out", str(tmp_path / "out"), "--workers", "1"]
+    args = [
+        "sweep",
+        "--musdb",
+        str(musdb_root),
+        "--out",
+        str(tmp_path / "out"),
+        "--workers",
+        "1",
+        "--progress",
+    ]
     args += ["--set", "n_slices=1", "--set", "iterations=5", "--set", "greedy=false", "--no-bss"]
     assert main(args + ["--no-baselines"]) == 0
     err = capsys.readouterr().err
