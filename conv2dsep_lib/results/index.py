@@ -463,7 +463,7 @@ def index_markdown(entries: List[RunEntry]) -> str:
         "",
         f"{ORACLE_NOTE} Conv2D columns are ORACLE; `oracle_irm` is the ideal-ratio-mask ceiling "
         "(oracle), `blind` the best of REPET-SIM / HPSS (they see the mixture only), `mixture` the "
-        "floor. SI-SDR in dB; loss in dB^2. Written by `conv2dsep best` / `progressive`; read it "
+        "floor. SI-SDR in dB; loss in dB². Written by `conv2dsep best` / `progressive`; read it "
         "with `conv2dsep_lib.results.read_index`.",
         "",
         "| folder | command | settings | input | date | loss k=N | SI-SDR k=N (oracle) "
