@@ -86,3 +86,27 @@ def test_fingerprint_score_is_the_mean_distance_over_all_views(mags, small_confi
     step = slice_step(mix, 2, targets, config=small_config)
     scorer = make_scorer("fingerprint", config=small_config, targets=targets)
     assert abs(scorer(step) - fingerprint_distance(step.magnitude, voc, config=small_config)) < 1e-9
+
+
+def test_greedy_hands_every_prefix_with_its_known_fingerprints(mags, small_config):
+    from conv2dsep_lib.method.fingerprint import fingerprint_db
+
+    mix, voc = mags
+    targets = TargetFingerprints(voc, config=small_config)
+    seen = []
+    g = run_greedy(
+        mix,
+        targets,
+        n_slices=3,
+        config=small_config,
+        on_prefix=lambda k, W, known: seen.append((k, W.copy(), known)),
+    )
+    assert [k for k, _, _ in seen] == [1, 2, 3]
+    for k, W, known in seen:
+        assert set(known) == set(range(1, 4)) - set(g.sequence[:k])  # the views still to try
+        for view, fp in known.items():
+            np.testing.assert_array_equal(fp, fingerprint_db(W, view, config=small_config))
+    rerun = run_progressive(mix, targets, n_slices=3, config=small_config, sequence=g.sequence)
+    for (k, W, _), state in zip(seen, rerun):
+        np.testing.assert_allclose(W, state.magnitude)
+    assert g.yardsticks == []  # measured only when asked

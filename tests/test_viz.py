@@ -106,7 +106,9 @@ def test_loss_vs_si_sdr_scatters_the_pairs_and_prints_spearman(run):
     _, rec = run
     ax = viz.plot_loss_vs_si_sdr(rec).axes[0]
     scat = [c for c in ax.collections if isinstance(c, PathCollection)][0]
-    np.testing.assert_allclose(scat.get_offsets(), [[p.loss, p.metrics.si_sdr] for p in rec.progressive])
+    np.testing.assert_allclose(
+        scat.get_offsets(), [[p.yardstick.mean_19, p.metrics.si_sdr] for p in rec.progressive]
+    )
     rho = rec.loss_vs_quality.spearman_loss_vs_si_sdr
     assert f"{rho:+.2f}" in ax.get_title() and "ORACLE" in ax.get_title()
     assert [t.get_text() for t in ax.texts] == ["1", "2", "3"]

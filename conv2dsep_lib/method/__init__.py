@@ -5,15 +5,18 @@
 * :mod:`.fingerprint` -- a view resampled to ``n_points`` per window, in dB
 * :mod:`.strategies` -- gain strategies 1..4 (3 = the seed's dB-space descent)
 * :mod:`.experiments` -- one slice step, progressive 1..N, the greedy order
+* :mod:`.yardstick` -- the common yardstick: a state's fingerprint distance to the vocal in
+  fixed views (raw, mean over all 19), comparable across k and greedy prefixes
 
 Nothing here reads files, scores estimates or draws.
 """
 
 from .experiments import GreedyResult, StepResult, TargetFingerprints, run_greedy, run_progressive, slice_step
 from .fingerprint import expand_points, fingerprint, fingerprint_db, fingerprint_distance
-from .strategies import STRATEGY_NAMES, EQResult, optimise_eq
+from .strategies import STRATEGY_NAMES, EQResult, fraction_reached, optimise_eq
 from .transforms import from_db, istft, istft_with_phase, stft, to_db
 from .views import VIEW_NAMES, VIEWS, View, apply_view, get_view, slice_sequence
+from .yardstick import Yardstick, measure_yardstick
 
 __all__ = [
     "GreedyResult",
@@ -28,6 +31,7 @@ __all__ = [
     "fingerprint_distance",
     "STRATEGY_NAMES",
     "EQResult",
+    "fraction_reached",
     "optimise_eq",
     "from_db",
     "istft",
@@ -40,4 +44,6 @@ __all__ = [
     "apply_view",
     "get_view",
     "slice_sequence",
+    "Yardstick",
+    "measure_yardstick",
 ]

@@ -15,7 +15,7 @@ adds reconstruction, metrics and outputs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
@@ -26,6 +26,7 @@ from .fingerprint import expand_points, fingerprint_db
 from .strategies import EQResult, optimise_eq
 from .transforms import from_db, to_db
 from .views import VIEW_NAMES
+from .yardstick import Yardstick, measure_yardstick
 
 __all__ = [
     "TargetFingerprints",
@@ -77,6 +78,10 @@ class StepResult:
     working_db : np.ndarray [shape=(n_bins, n_frames)] or None
         ``dB(W)`` of the magnitude the step started from; released (``None``) once
         :attr:`magnitude` has been computed from it.
+    start_db : np.ndarray [shape=(n_points, n_frames)] or None
+        ``m``: the dB fingerprint in view :attr:`view` of the magnitude the step started
+        from (``fingerprint_db(W, view)``), kept so the yardstick of that magnitude
+        (:mod:`.yardstick`) need not compute it again; released with the step.
     magnitude : np.ndarray [shape=(n_bins, n_frames)]
         The working magnitude after the step, ``db_to_amplitude(dB(W) + E)``,
         computed on first access (a greedy candidate that is not chosen never needs
@@ -86,6 +91,7 @@ class StepResult:
     view: int
     fit: EQResult
     working_db: np.ndarray
+    start_db: Optional[np.ndarray] = None
 
     @property
     def eq_db(self) -> np.ndarray:
@@ -114,6 +120,7 @@ class StepResult:
         :attr:`magnitude` or :attr:`eq_db` afterwards is an error."""
         self.__dict__.pop("magnitude", None)
         object.__setattr__(self, "working_db", None)
+        object.__setattr__(self, "start_db", None)
         self.fit.release()
 
     @property
@@ -160,7 +167,7 @@ def slice_step(
     fit = optimise_eq(m, targets[view], config=config)
     if working_db is None:
         working_db = to_db(working_mag, amin=config.amin, top_db=config.top_db, axis=(-2, -1))
-    return StepResult(view=int(view), fit=fit, working_db=working_db)
+    return StepResult(view=int(view), fit=fit, working_db=working_db, start_db=m)
 
 
 def run_progressive(
@@ -234,6 +241,9 @@ class GreedyResult:
         Per position, ``{view: (score, step loss)}`` of every candidate tried.
     score : str
         The criterion used.
+    yardsticks : list of Yardstick
+        The common yardstick of every prefix (``yardsticks[k-1]`` = prefix k), when the
+        search was asked to measure it; else empty.
     """
 
     sequence: Tuple[int, ...]
@@ -241,6 +251,7 @@ class GreedyResult:
     scores: List[float]
     candidates: List[Dict[int, Tuple[float, float]]]
     score: str = "step_loss"
+    yardsticks: List[Yardstick] = field(default_factory=list)
 
     @property
     def losses(self) -> List[float]:
@@ -273,6 +284,8 @@ def run_greedy(
     score_name: str = "step_loss",
     progress: bool = False,
     keep_states: bool = True,
+    yardstick: bool = False,
+    on_prefix: Optional[Callable[[int, np.ndarray, Dict[int, Optional[np.ndarray]]], None]] = None,
 ) -> GreedyResult:
     """Greedy ordering of slices 1..N.
 
@@ -296,6 +309,15 @@ def run_greedy(
         Keep every prefix's magnitude (default).  ``False`` keeps only the last prefix's
         and the best-scoring prefix's -- all a run reconstructs -- so a whole song's
         search holds two states, not N.
+    yardstick : bool
+        Measure every prefix's :class:`~.yardstick.Yardstick` (``GreedyResult.yardsticks``):
+        prefix k's fingerprints in the remaining views come from the candidates of position
+        k + 1, which start from it, so only the other views are computed.
+    on_prefix : callable, optional
+        ``on_prefix(k, magnitude, known)`` for every prefix k = 1..N as soon as its
+        fingerprints in the remaining views are known (*known*: view -> dB fingerprint of
+        *magnitude*): a caller that measures the yardstick elsewhere (another thread) instead
+        of *yardstick*.  *magnitude* must not be modified.
 
     Returns
     -------
@@ -308,6 +330,7 @@ def run_greedy(
     steps: List[StepResult] = []
     scores: List[float] = []
     candidates: List[Dict[int, Tuple[float, float]]] = []
+    yardsticks: List[Yardstick] = []
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -324,6 +347,12 @@ def run_greedy(
                 tried[view] = (float(scorer(step)), step.loss, step)
                 if bar is not None:
                     bar.update(1)
+            if steps and (yardstick or on_prefix):  # W is prefix len(steps): the candidates measured it
+                known = {k: tried[k][2].start_db for k in remaining}
+                if on_prefix is not None:
+                    on_prefix(len(steps), W, known)
+                if yardstick:
+                    yardsticks.append(measure_yardstick(W, targets, config=config, known=known))
             best = min(remaining, key=lambda k: (tried[k][0], k))
             steps.append(tried[best][2])
             scores.append(tried[best][0])
@@ -336,6 +365,10 @@ def run_greedy(
                 for i, done in enumerate(steps[:-1]):
                     if i != best_prefix:
                         done.release()
+        if on_prefix is not None:
+            on_prefix(len(steps), W, {})
+        if yardstick:
+            yardsticks.append(measure_yardstick(W, targets, config=config))
     finally:
         if bar is not None:
             bar.close()
@@ -345,4 +378,5 @@ def run_greedy(
         scores=scores,
         candidates=candidates,
         score=score_name,
+        yardsticks=yardsticks,
     )

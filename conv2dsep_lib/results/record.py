@@ -17,14 +17,21 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
-
-import numpy as np
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from ..core.config import Config
 from ..core.errors import ParameterError
 from ..core.files import PathLike, to_jsonable
+from ..method.yardstick import YARDSTICK_NOTE, Yardstick
 from ..scoring.scores import Scores
+from .quality import (  # re-exported: their home until the yardstick came
+    LOSS_VS_QUALITY_NOTE,
+    ConvergenceRecord,
+    LossVsQuality,
+    _spearman,  # noqa: F401  (tests read it here)
+    best_by_loss_key,
+    loss_vs_quality,
+)
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -36,6 +43,10 @@ __all__ = [
     "GreedyRecord",
     "Comparison",
     "LossVsQuality",
+    "ConvergenceRecord",
+    "Yardstick",
+    "YARDSTICK_NOTE",
+    "LOSS_VS_QUALITY_NOTE",
     "BaselineRecord",
     "EstimateEntry",
     "RunRecord",
@@ -44,7 +55,9 @@ __all__ = [
     "read_record",
 ]
 
-#: Version of the ``results.json`` layout (1: the first typed layout).
+#: Version of the ``results.json`` layout (1: the first typed layout; keys added since --
+#: ``yardstick`` on every progressive entry and greedy prefix, ``comparison.yardstick``,
+#: ``loss_vs_quality.loss`` and ``.step_loss``, ``convergence`` -- are optional when read).
 SCHEMA_VERSION = 1
 ORACLE_NOTE = (
     "ORACLE: the optimisation uses the true isolated vocal as its target; "
@@ -60,6 +73,10 @@ def _opt_float(x: Any) -> Optional[float]:
 
 def _finite_or_none(x: Optional[float]) -> Optional[float]:
     return None if x is None or not math.isfinite(x) else float(x)
+
+
+def _ys_json(y: Optional[Yardstick]) -> Optional[Dict[str, Any]]:
+    return None if y is None else y.to_json()
 
 
 @dataclass(frozen=True)
@@ -82,6 +99,10 @@ class ProgressiveStep:
     metrics : Scores or None
     audio : str or None
         The wav of the extracted vocal, relative to the run folder.
+    yardstick : Yardstick or None
+        The common yardstick of the state after k slices (the fingerprint distance to the
+        vocal in view 0 and averaged over all 19 views, dB^2): comparable across k, unlike
+        *loss*.  ``None`` in a record written before it existed.
     """
 
     n_slices: int
@@ -91,6 +112,7 @@ class ProgressiveStep:
     loss_curve: Tuple[float, ...]
     metrics: Optional[Scores] = None
     audio: Optional[str] = None
+    yardstick: Optional[Yardstick] = None
 
     def to_json(self) -> Dict[str, Any]:
         return {
@@ -99,6 +121,7 @@ class ProgressiveStep:
             "loss": self.loss,
             "step_losses": list(self.step_losses),
             "loss_curve": list(self.loss_curve),
+            "yardstick": _ys_json(self.yardstick),
             "metrics": None if self.metrics is None else self.metrics.to_json(),
             "audio": self.audio,
         }
@@ -113,6 +136,7 @@ class ProgressiveStep:
             loss_curve=tuple(float(x) for x in d.get("loss_curve") or ()),
             metrics=Scores.from_json(d.get("metrics")),
             audio=d.get("audio"),
+            yardstick=Yardstick.from_json(d.get("yardstick")),
         )
 
 
@@ -126,7 +150,8 @@ class Candidate:
 
 @dataclass(frozen=True)
 class BestPrefix:
-    """The greedy order's best-scoring prefix."""
+    """The greedy order's best-scoring prefix (by the greedy's own score), with its common
+    yardstick."""
 
     n_slices: int
     sequence: Tuple[str, ...]
@@ -134,6 +159,7 @@ class BestPrefix:
     score: float
     metrics: Optional[Scores] = None
     audio: Optional[str] = None
+    yardstick: Optional[Yardstick] = None
 
     def to_json(self) -> Dict[str, Any]:
         return {
@@ -141,6 +167,7 @@ class BestPrefix:
             "sequence": list(self.sequence),
             "loss": self.loss,
             "score": self.score,
+            "yardstick": _ys_json(self.yardstick),
             "metrics": None if self.metrics is None else self.metrics.to_json(),
             "audio": self.audio,
         }
@@ -154,6 +181,7 @@ class BestPrefix:
             score=float(d["score"]),
             metrics=Scores.from_json(d.get("metrics")),
             audio=d.get("audio"),
+            yardstick=Yardstick.from_json(d.get("yardstick")),
         )
 
 
@@ -179,6 +207,9 @@ class GreedyRecord:
         Slice steps evaluated, ``N + (N-1) + ... + 1``.
     candidates : tuple of mapping
         Per position, view name -> :class:`Candidate`.
+    yardsticks : tuple of Yardstick
+        The common yardstick of every prefix (``yardsticks[k-1]`` = the first k slices of the
+        greedy order); empty in a record written before it existed.
     """
 
     score: str
@@ -191,6 +222,12 @@ class GreedyRecord:
     candidates: Tuple[Mapping[str, Candidate], ...]
     metrics: Optional[Scores] = None
     audio: Optional[str] = None
+    yardsticks: Tuple[Yardstick, ...] = ()
+
+    @property
+    def yardstick(self) -> Optional[Yardstick]:
+        """The yardstick of the whole greedy order (all N slices)."""
+        return self.yardsticks[-1] if self.yardsticks else None
 
     def to_json(self) -> Dict[str, Any]:
         return {
@@ -198,6 +235,8 @@ class GreedyRecord:
             "sequence": list(self.sequence),
             "losses": list(self.losses),
             "scores": list(self.scores),
+            "yardsticks": [y.to_json() for y in self.yardsticks],
+            "yardstick": _ys_json(self.yardstick),
             "loss": self.loss,
             "metrics": None if self.metrics is None else self.metrics.to_json(),
             "audio": self.audio,
@@ -231,6 +270,7 @@ class GreedyRecord:
             best_prefix=BestPrefix.from_json(d["best_prefix"]),
             slice_steps=int(d.get("slice_steps", 0)),
             candidates=cands,
+            yardsticks=tuple(y for y in map(Yardstick.from_json, d.get("yardsticks") or ()) if y is not None),
         )
 
 
@@ -240,7 +280,13 @@ def _nan_if_none(x: Any) -> float:
 
 @dataclass(frozen=True)
 class Comparison:
-    """Original order 1..N against the greedy order (``best`` only)."""
+    """Original order 1..N against the greedy order (``best`` only).
+
+    ``*_loss`` are the seed's step losses (each measured in the view of its last slice);
+    ``lower_loss`` compares like with like: the common yardstick's ``mean_19`` of the two
+    orders (``lower_loss_by`` says which measure; ``"step_loss"`` in a record written before
+    the yardstick existed).
+    """
 
     original_order_loss: float
     greedy_order_loss: float
@@ -249,6 +295,10 @@ class Comparison:
     original_order_si_sdr: Optional[float]
     greedy_order_si_sdr: Optional[float]
     higher_si_sdr: Optional[str] = None
+    lower_loss_by: str = "step_loss"
+    original_order_yardstick: Optional[Yardstick] = None
+    greedy_order_yardstick: Optional[Yardstick] = None
+    greedy_best_prefix_yardstick: Optional[Yardstick] = None
 
     def to_json(self) -> Dict[str, Any]:
         out = {
@@ -261,10 +311,18 @@ class Comparison:
         }
         if self.higher_si_sdr is not None:
             out["higher_si_sdr"] = self.higher_si_sdr
+        out["lower_loss_by"] = self.lower_loss_by
+        if self.original_order_yardstick is not None:
+            out["yardstick"] = {
+                "original_order": _ys_json(self.original_order_yardstick),
+                "greedy_order": _ys_json(self.greedy_order_yardstick),
+                "greedy_best_prefix": _ys_json(self.greedy_best_prefix_yardstick),
+            }
         return out
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> "Comparison":
+        ys = d.get("yardstick") or {}
         return cls(
             original_order_loss=float(d["original_order_loss"]),
             greedy_order_loss=float(d["greedy_order_loss"]),
@@ -273,73 +331,11 @@ class Comparison:
             original_order_si_sdr=_opt_float(d.get("original_order_si_sdr")),
             greedy_order_si_sdr=_opt_float(d.get("greedy_order_si_sdr")),
             higher_si_sdr=d.get("higher_si_sdr"),
+            lower_loss_by=d.get("lower_loss_by", "step_loss"),
+            original_order_yardstick=Yardstick.from_json(ys.get("original_order")),
+            greedy_order_yardstick=Yardstick.from_json(ys.get("greedy_order")),
+            greedy_best_prefix_yardstick=Yardstick.from_json(ys.get("greedy_best_prefix")),
         )
-
-
-LOSS_VS_QUALITY_NOTE = "a negative rank correlation means lower fingerprint loss went with higher SI-SDR"
-
-
-@dataclass(frozen=True)
-class LossVsQuality:
-    """Whether the fingerprint loss and SI-SDR agree over k = 1..N."""
-
-    spearman_loss_vs_si_sdr: Optional[float]
-    best_k_by_loss: int
-    best_k_by_si_sdr: Optional[int]
-    agree: bool
-    note: str = LOSS_VS_QUALITY_NOTE
-
-    def to_json(self) -> Dict[str, Any]:
-        return {
-            "spearman_loss_vs_si_sdr": self.spearman_loss_vs_si_sdr,
-            "best_k_by_loss": self.best_k_by_loss,
-            "best_k_by_si_sdr": self.best_k_by_si_sdr,
-            "agree": self.agree,
-            "note": self.note,
-        }
-
-    @classmethod
-    def from_json(cls, d: Mapping[str, Any]) -> "LossVsQuality":
-        return cls(
-            spearman_loss_vs_si_sdr=_opt_float(d.get("spearman_loss_vs_si_sdr")),
-            best_k_by_loss=int(d["best_k_by_loss"]),
-            best_k_by_si_sdr=None if d.get("best_k_by_si_sdr") is None else int(d["best_k_by_si_sdr"]),
-            agree=bool(d["agree"]),
-            note=d.get("note", LOSS_VS_QUALITY_NOTE),
-        )
-
-
-def _average_ranks(v: np.ndarray) -> np.ndarray:
-    """Ranks 1..n, ties sharing their average rank (``scipy.stats.rankdata``'s default)."""
-    ranks = np.empty(len(v))
-    ranks[np.argsort(v, kind="mergesort")] = np.arange(1, len(v) + 1)
-    _, groups, counts = np.unique(v, return_inverse=True, return_counts=True)
-    return (np.bincount(groups, weights=ranks) / counts)[groups]
-
-
-def _spearman(x: Sequence[float], y: Sequence[float]) -> Optional[float]:
-    """Spearman's rank correlation over the pairs where both are finite (``scipy.stats.spearmanr``,
-    whose import alone costs half a second of every run): ``None`` below 3 pairs or for a
-    constant series."""
-    a, b = np.asarray(x, float), np.asarray(y, float)
-    ok = np.isfinite(a) & np.isfinite(b)
-    if ok.sum() < 3 or np.ptp(a[ok]) == 0 or np.ptp(b[ok]) == 0:
-        return None
-    return float(np.corrcoef(_average_ranks(a[ok]), _average_ranks(b[ok]))[0, 1])
-
-
-def loss_vs_quality(progressive: Sequence[ProgressiveStep]) -> LossVsQuality:
-    """Rank correlation of loss and SI-SDR over k, and the best k by each."""
-    losses = [p.loss for p in progressive]
-    si = [math.nan if p.metrics is None else p.metrics.si_sdr for p in progressive]
-    best_loss_k = int(np.argmin(losses)) + 1
-    best_si_k = int(np.nanargmax(si)) + 1 if np.isfinite(si).any() else None
-    return LossVsQuality(
-        spearman_loss_vs_si_sdr=_spearman(losses, si),
-        best_k_by_loss=best_loss_k,
-        best_k_by_si_sdr=best_si_k,
-        agree=best_si_k == best_loss_k,
-    )
 
 
 @dataclass(frozen=True)
@@ -382,6 +378,8 @@ class EstimateEntry:
         The last step loss (dB^2, measured in the last slice's view).
     metrics : Scores or None
     audio : str or None
+    yardstick : Yardstick or None
+        The common yardstick (dB^2, the same views for every estimate).
     """
 
     key: str
@@ -391,6 +389,7 @@ class EstimateEntry:
     loss: float
     metrics: Optional[Scores]
     audio: Optional[str]
+    yardstick: Optional[Yardstick] = None
 
 
 @dataclass(frozen=True)
@@ -409,6 +408,10 @@ class RunRecord:
     progressive : tuple of ProgressiveStep
         ``progressive[k-1]`` = slices 1..k.
     loss_vs_quality : LossVsQuality
+        Over k, on the common yardstick (``loss_vs_quality.loss``).
+    convergence : ConvergenceRecord or None
+        The fraction of the dB correction the optimiser reached (derived from *config*
+        when a record written before it is read).
     greedy : GreedyRecord or None
     comparison : Comparison or None
     baselines : mapping of str -> BaselineRecord
@@ -435,6 +438,7 @@ class RunRecord:
     method: str
     greedy: Optional[GreedyRecord] = None
     comparison: Optional[Comparison] = None
+    convergence: Optional[ConvergenceRecord] = None
     baselines: Mapping[str, BaselineRecord] = field(default_factory=dict)
     timings: Mapping[str, float] = field(default_factory=dict)
     arguments: Mapping[str, Any] = field(default_factory=dict)
@@ -450,7 +454,14 @@ class RunRecord:
         greedy order (all N) and its best prefix -- the one place a record becomes rows."""
         out = [
             EstimateEntry(
-                f"k={p.n_slices}", "progressive", p.n_slices, p.sequence, p.loss, p.metrics, p.audio
+                f"k={p.n_slices}",
+                "progressive",
+                p.n_slices,
+                p.sequence,
+                p.loss,
+                p.metrics,
+                p.audio,
+                p.yardstick,
             )
             for p in self.progressive
         ]
@@ -458,20 +469,37 @@ class RunRecord:
         if greedy and g is not None:
             b = g.best_prefix
             out.append(
-                EstimateEntry("greedy", "greedy", len(g.sequence), g.sequence, g.loss, g.metrics, g.audio)
+                EstimateEntry(
+                    "greedy", "greedy", len(g.sequence), g.sequence, g.loss, g.metrics, g.audio, g.yardstick
+                )
             )
             out.append(
                 EstimateEntry(
-                    "greedy_best", "greedy_best", b.n_slices, b.sequence, b.loss, b.metrics, b.audio
+                    "greedy_best",
+                    "greedy_best",
+                    b.n_slices,
+                    b.sequence,
+                    b.loss,
+                    b.metrics,
+                    b.audio,
+                    b.yardstick,
                 )
             )
         return out
 
     def best_by_loss(self) -> EstimateEntry:
         """The estimate with the lowest fingerprint loss (each k, and the greedy best
-        prefix): the method's own choice, without looking at the true vocal's quality."""
+        prefix): the method's own choice, without looking at the true vocal's quality.
+
+        The loss is the common yardstick's ``mean_19`` (the same 19 views for every
+        estimate); a record written before the yardstick existed falls back to the step loss.
+        """
         cands = {e.key: e for e in self.estimates() if e.method != "greedy"}
-        return cands[best_by_loss_key({key: e.loss for key, e in cands.items()})]
+        if all(e.yardstick is not None for e in cands.values()):
+            losses = {key: e.yardstick.mean_19 for key, e in cands.items() if e.yardstick is not None}
+        else:
+            losses = {key: e.loss for key, e in cands.items()}
+        return cands[best_by_loss_key(losses)]
 
     def estimate(self, key: str) -> EstimateEntry:
         """The estimate called *key* (``"k=3"``, ``"greedy"``, ``"greedy_best"``)."""
@@ -493,6 +521,8 @@ class RunRecord:
             "command": self.command,
             "n_slices": self.n_slices,
             "config": self.config.to_dict(),
+            "convergence": (self.convergence or ConvergenceRecord.of(self.config)).to_json(),
+            "yardstick_note": YARDSTICK_NOTE,
             "input": dict(self.input),
             "progressive": [p.to_json() for p in self.progressive],
         }
@@ -519,10 +549,13 @@ class RunRecord:
             )
         progressive = tuple(ProgressiveStep.from_json(p) for p in d["progressive"])
         lq = d.get("loss_vs_quality")
+        config = Config.from_dict(d["config"])
+        conv = d.get("convergence")
         return cls(
             command=d["command"],
             n_slices=int(d["n_slices"]),
-            config=Config.from_dict(d["config"]),
+            config=config,
+            convergence=ConvergenceRecord.from_json(conv) if conv else ConvergenceRecord.of(config),
             input=MappingProxyType(dict(d.get("input") or {})),
             progressive=progressive,
             loss_vs_quality=LossVsQuality.from_json(lq) if lq else loss_vs_quality(progressive),
@@ -540,12 +573,6 @@ class RunRecord:
             note=d.get("note", ORACLE_NOTE),
             schema_version=SCHEMA_VERSION,
         )
-
-
-def best_by_loss_key(losses: Mapping[str, float]) -> str:
-    """The key with the lowest fingerprint loss (the first on ties): the one rule that picks
-    "the method's best estimate", for the record and for the run that keeps its magnitude."""
-    return min(losses, key=lambda key: losses[key])
 
 
 def read_record(path: PathLike) -> RunRecord:

@@ -11,6 +11,7 @@ record carries ``"oracle": true`` and every plot title says ORACLE.
 from __future__ import annotations
 
 import math
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,15 +30,16 @@ from ..method.experiments import (
     TargetFingerprints,
     iter_progressive,
     run_greedy,
-    slice_step,
 )
-from ..method.fingerprint import fingerprint_db, fingerprint_distance
-from ..method.transforms import istft_magnitude_phase, istft_with_phase, stft, unit_phase
+from ..method.fingerprint import fingerprint_distance
+from ..method.transforms import istft_magnitude_phase, stft, unit_phase
 from ..method.views import VIEW_NAMES
+from ..method.yardstick import Yardstick, measure_yardstick
 from ..results.record import (
     BestPrefix,
     Candidate,
     Comparison,
+    ConvergenceRecord,
     GreedyRecord,
     ProgressiveStep,
     RunRecord,
@@ -52,6 +54,7 @@ from ..sources.audio import AudioPair
 from .baselines import ScoredBaseline, cached_baselines, store_baselines, workers
 from .lanes import Lanes
 from .progress import NoProgress, progress_hooks
+from .slices import PairSpectra, SliceReport, slice_report  # re-exported: their home until now
 
 #: Key prefix of a baseline's scores among a run's (``"baseline:repet_sim"``).
 BASELINE_KEY = "baseline:"
@@ -100,9 +103,14 @@ class Experiment:
         thread), ``greedy``, ``evaluation`` (waiting for scoring and baselines after the
         method); and ``busy.<kind>``: time spent on each kind of work summed over both lanes
         (``busy.scoring``, ``busy.resynthesis``, ``busy.baseline.repet_sim``, ...).
+    yardsticks : dict of str -> Yardstick
+        The common yardstick (:mod:`conv2dsep_lib.method.yardstick`) of every estimate's
+        working magnitude, keys as *estimates*.
     shown : str
-        The estimate with the lowest fingerprint loss (the one the spectrogram figure
+        The estimate with the lowest yardstick ``mean_19`` (the one the spectrogram figure
         shows); the other steps' full-size magnitudes are released after reconstruction.
+    shown_magnitude : np.ndarray [shape=(n_bins, n_frames)] or None
+        Its working magnitude (kept for the figure).
     """
 
     pair: AudioPair
@@ -116,7 +124,9 @@ class Experiment:
     metrics: Dict[str, Scores] = field(default_factory=dict)
     baselines: Dict[str, ScoredBaseline] = field(default_factory=dict)
     timings: Dict[str, float] = field(default_factory=dict)
+    yardsticks: Dict[str, Yardstick] = field(default_factory=dict)
     shown: str = "k=1"
+    shown_magnitude: Optional[np.ndarray] = None
 
     @cached_property
     def phase(self) -> np.ndarray:
@@ -218,7 +228,7 @@ def run_experiment(
     # Two lanes (see .lanes): a helper thread builds the scorer's reference statistics and the
     # baselines; this thread runs the method, resynthesises each state as it comes and queues
     # its scoring, then helps with what is left.  A state's magnitude is dropped once it is
-    # audio, except the lowest-loss one (the figures show it).
+    # audio, except the lowest-yardstick one (the figures show it).
     bar.skip(2 * n_baselines if cached is not None else 0)
     with bar, Lanes(helpers=workers() - 1) as lanes:
         lanes.add(prepare)
@@ -236,9 +246,40 @@ def run_experiment(
                 step.loss_curve  # computed now, so the step can drop what it was computed from
             lanes.add(score, key, exp.estimates[key])
 
+        # The yardstick of every state (k = 1..N, every greedy prefix) is a job on the lanes,
+        # computed from the state's magnitude before the state is released: the job holds the
+        # array, and keeps it only if it is the lowest so far (the spectrogram figure shows it).
+        # At most MAX_PENDING_YARDSTICKS wait in the queue (each holds a full-size magnitude);
+        # beyond that this thread measures the state itself.
+        ys_lock = threading.Lock()
+        ys_targets: Optional[TargetFingerprints] = targets
+        pending = [0]
+        best_progressive: List[Any] = [(math.inf, 0), None]  # ((mean_19, k), magnitude)
+
+        def yardstick_job(
+            key: str, magnitude: np.ndarray, known: Dict[int, Optional[np.ndarray]], queued: bool
+        ) -> None:
+            with spent("yardstick"):
+                ys = measure_yardstick(magnitude, ys_targets, config=config, known=known)
+            with ys_lock:
+                exp.yardsticks[key] = ys
+                pending[0] -= queued
+                if key.startswith("k="):
+                    rank = (ys.mean_19 if math.isfinite(ys.mean_19) else math.inf, int(key[2:]))
+                    if best_progressive[1] is None or rank < best_progressive[0]:
+                        best_progressive[:] = [rank, magnitude]
+
+        def measure(key: str, magnitude: np.ndarray, known: Dict[int, Optional[np.ndarray]]) -> None:
+            with ys_lock:
+                queued = pending[0] < MAX_PENDING_YARDSTICKS
+                pending[0] += queued
+            if queued:
+                lanes.add(yardstick_job, key, magnitude, known, True)
+            else:
+                yardstick_job(key, magnitude, known, False)
+
         t0 = time.perf_counter()
         bar.stage(f"progressive k=1/{n_slices}")
-        kept: Optional[StepResult] = None
         states = iter_progressive(mixture_mag, targets, n_slices=n_slices, config=config)
         if not greedy:
             del mixture_mag  # the states own the start; the figures take |X| again
@@ -247,14 +288,12 @@ def run_experiment(
             bar.stage(f"progressive k={k + 1}/{n_slices}" if k < n_slices else "progressive done")
             exp.progressive.append(step)
             extract(f"k={k}", step)
-            if kept is None or step.loss < kept.loss:
-                if kept is not None:
-                    kept.release()
-                kept = step
-            if k > 1 and exp.progressive[k - 2] is not kept:
-                exp.progressive[k - 2].release()  # the generator has moved past it
-            if not greedy:
-                targets.forget(step.view)  # progressive uses each view once
+            if k > 1:  # step k started from state k - 1: its fingerprint in view k is known
+                prev = exp.progressive[k - 2]
+                measure(f"k={k - 1}", prev.magnitude, {step.view: step.start_db})
+                prev.release()  # the generator has moved past it; the job holds the array
+        measure(f"k={n_slices}", exp.progressive[-1].magnitude, {})
+        exp.progressive[-1].release()
         timings["progressive"] = time.perf_counter() - t0
 
         if greedy:
@@ -273,26 +312,21 @@ def run_experiment(
                 score_name=config.greedy_score,
                 progress=False,  # the run's bar counts the candidate steps
                 keep_states=False,
+                on_prefix=lambda k, magnitude, known: measure(f"greedy:{k}", magnitude, known),
             )
             g = exp.greedy
             extract("greedy", g.steps[-1])
             extract("greedy_best", g.steps[g.best_prefix - 1])
             timings["greedy"] = time.perf_counter() - t0
-
-        chosen = {f"k={k}": step for k, step in enumerate(exp.progressive, start=1)}
-        if exp.greedy is not None:
-            chosen["greedy"] = exp.greedy.steps[-1]
-            chosen["greedy_best"] = exp.greedy.steps[exp.greedy.best_prefix - 1]
-        exp.shown = best_by_loss_key({key: s.loss for key, s in chosen.items() if key != "greedy"})
-        for s in chosen.values():
-            if s is not chosen[exp.shown]:
-                s.release()
-        del targets, kept, chosen, states
+        del states
 
         t0 = time.perf_counter()
         bar.stage("metrics and baselines")
         lanes.finish()
         timings["evaluation"] = time.perf_counter() - t0
+    del targets
+    ys_targets = None  # noqa: F841 - the 19 vocal fingerprints are freed before the record is built
+    _settle_shown(exp, best_progressive[1])
     timings.update({f"busy.{kind}": seconds for kind, seconds in sorted(busy.items())})
     exp.metrics = {key: scores[key] for key in exp.estimates}
     if cached is not None:
@@ -306,6 +340,31 @@ def run_experiment(
     exp.timings = timings
     exp.__dict__.pop("phase", None)  # recomputed if reconstruct is called again
     return exp
+
+
+#: Yardstick jobs that may wait on the lanes at once (each holds one state's magnitude).
+MAX_PENDING_YARDSTICKS = 3
+
+
+def _settle_shown(exp: Experiment, best_progressive: Optional[np.ndarray]) -> None:
+    """After the lanes: the greedy prefixes' yardsticks in order, the estimate with the lowest
+    yardstick ``mean_19`` as :attr:`Experiment.shown` (its magnitude kept for the figure), every
+    other state released."""
+    g = exp.greedy
+    if g is not None:
+        g.yardsticks = [exp.yardsticks.pop(f"greedy:{k}") for k in range(1, len(g.steps) + 1)]
+        exp.yardsticks["greedy"] = g.yardsticks[-1]
+        exp.yardsticks["greedy_best"] = g.yardsticks[g.best_prefix - 1]
+    order = [f"k={k}" for k in range(1, exp.n_slices + 1)] + (["greedy_best"] if g is not None else [])
+    exp.yardsticks = {key: exp.yardsticks[key] for key in (*order, "greedy") if key in exp.yardsticks}
+    exp.shown = best_by_loss_key({key: exp.yardsticks[key].mean_19 for key in order})
+    if g is not None:
+        best_step = g.steps[g.best_prefix - 1]
+        exp.shown_magnitude = best_step.magnitude if exp.shown == "greedy_best" else best_progressive
+        for s in (g.steps[-1], best_step):
+            s.release()
+    else:
+        exp.shown_magnitude = best_progressive
 
 
 def make_scorer(
@@ -372,7 +431,9 @@ def _greedy_record(exp: Experiment, audio_paths: Mapping[str, str]) -> GreedyRec
             score=g.scores[b - 1],
             metrics=exp.metrics.get("greedy_best"),
             audio=audio_paths.get("greedy_best"),
+            yardstick=g.yardsticks[b - 1] if g.yardsticks else None,
         ),
+        yardsticks=tuple(g.yardsticks),
         slice_steps=g.n_steps,
         candidates=tuple(
             {VIEW_NAMES[k]: Candidate(score=score, loss=loss) for k, (score, loss) in c.items()}
@@ -386,14 +447,23 @@ def _comparison(original: ProgressiveStep, greedy: GreedyRecord) -> Comparison:
     higher = None
     if orig_si is not None and greedy_si is not None and math.isfinite(orig_si) and math.isfinite(greedy_si):
         higher = "greedy" if greedy_si > orig_si else "original"
+    ys_orig, ys_greedy = original.yardstick, greedy.yardstick
+    if ys_orig is not None and ys_greedy is not None:  # like with like: the same 19 views
+        by, lower = "yardstick.mean_19", ys_greedy.mean_19 < ys_orig.mean_19
+    else:
+        by, lower = "step_loss", greedy.loss < original.loss
     return Comparison(
         original_order_loss=original.loss,
         greedy_order_loss=greedy.loss,
         greedy_best_prefix_loss=greedy.best_prefix.loss,
-        lower_loss="greedy" if greedy.loss < original.loss else "original",
+        lower_loss="greedy" if lower else "original",
         original_order_si_sdr=orig_si,
         greedy_order_si_sdr=greedy_si,
         higher_si_sdr=higher,
+        lower_loss_by=by,
+        original_order_yardstick=ys_orig,
+        greedy_order_yardstick=ys_greedy,
+        greedy_best_prefix_yardstick=greedy.best_prefix.yardstick,
     )
 
 
@@ -424,6 +494,7 @@ def build_record(
             loss_curve=tuple(steps[k - 1].loss_curve.tolist()),
             metrics=exp.metrics.get(f"k={k}"),
             audio=audio_paths.get(f"k={k}"),
+            yardstick=exp.yardsticks.get(f"k={k}"),
         )
         for k in range(1, exp.n_slices + 1)
     )
@@ -438,6 +509,7 @@ def build_record(
         method=f"Conv2D spectral fingerprinting, gain strategy {exp.config.strategy} (3 = the seed's dB-space descent)",
         greedy=greedy,
         comparison=None if greedy is None else _comparison(progressive[-1], greedy),
+        convergence=ConvergenceRecord.of(exp.config),
         baselines={name: b.record() for name, b in exp.baselines.items()},
         timings=dict(exp.timings),
         arguments=dict(arguments or {}),
@@ -481,101 +553,3 @@ def compare_strategies(
             )
         records[s] = build_record(exp)
     return records
-
-
-# ------------------------------------------------------------------ one slice, explained
-@dataclass(frozen=True)
-class PairSpectra:
-    """The STFT of a mixture and the magnitudes of it and of its vocal (computed once)."""
-
-    config: Config
-    mixture_stft: np.ndarray
-    mixture_mag: np.ndarray
-    vocal_mag: np.ndarray
-
-    @classmethod
-    def of(cls, mixture: np.ndarray, vocal: np.ndarray, *, config: Config) -> "PairSpectra":
-        X = stft(mixture, config=config)
-        return cls(
-            config=config,
-            mixture_stft=X,
-            mixture_mag=np.abs(X).astype(np.float64),
-            vocal_mag=np.abs(stft(vocal, config=config)).astype(np.float64),
-        )
-
-    def fits(self, config: Config) -> bool:
-        """Whether *config* has the same STFT (rate, FFT size, hop) as these spectra."""
-        c = self.config
-        return (c.sr, c.n_fft, c.hop_length) == (config.sr, config.n_fft, config.hop_length)
-
-
-@dataclass(frozen=True)
-class SliceReport:
-    """One slice optimised from the mixture and measured (the optimisation explorer's work).
-
-    Attributes
-    ----------
-    m, v : np.ndarray [shape=(n_points, n_frames)]
-        The mixture's and the vocal's dB fingerprints in the slice's view.
-    step : StepResult
-        The fitted EQ, its loss curve and the new magnitude.
-    after : np.ndarray [shape=(n_points, n_frames)]
-        The fingerprint re-measured after the step (differs from ``m + e`` because the
-        EQ is interpolated back to the bins).
-    mixture_mag : np.ndarray [shape=(n_bins, n_frames)]
-    estimate : np.ndarray [shape=(n,)]
-        The audio of the new magnitude with the mixture's phase.
-    metrics : Scores
-        SI-SDR and its improvement (ORACLE).
-    """
-
-    m: np.ndarray
-    v: np.ndarray
-    step: StepResult
-    after: np.ndarray
-    mixture_mag: np.ndarray
-    estimate: np.ndarray
-    metrics: Scores
-
-    @property
-    def loss(self) -> float:
-        """The step loss (dB^2)."""
-        return self.step.loss
-
-
-def slice_report(
-    mixture: np.ndarray,
-    vocal: np.ndarray,
-    *,
-    view: int,
-    config: Config,
-    spectra: Optional[PairSpectra] = None,
-) -> SliceReport:
-    """Optimise one slice from the mixture (``config``'s strategy, iterations, rate, clip)
-    and measure it.
-
-    Parameters
-    ----------
-    mixture, vocal : np.ndarray [shape=(n,)]
-    view : int
-        1..18 (0 = raw view).
-    config : Config
-    spectra : PairSpectra, optional
-        Reused when its STFT fits *config* (the explorer keeps it between calls).
-    """
-    if spectra is None or not spectra.fits(config):
-        spectra = PairSpectra.of(mixture, vocal, config=config)
-    targets = TargetFingerprints(spectra.vocal_mag, config=config)
-    m = fingerprint_db(spectra.mixture_mag, view, config=config)
-    step = slice_step(spectra.mixture_mag, view, targets, config=config)
-    after = fingerprint_db(step.magnitude, view, config=config)
-    estimate = istft_with_phase(step.magnitude, spectra.mixture_stft, config=config, length=len(mixture))
-    return SliceReport(
-        m=m,
-        v=targets[view],
-        step=step,
-        after=after,
-        mixture_mag=spectra.mixture_mag,
-        estimate=estimate,
-        metrics=separation_metrics(vocal, estimate, mixture, sr=config.sr, bss=False),
-    )

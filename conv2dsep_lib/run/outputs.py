@@ -96,7 +96,12 @@ def audio_layout(exp: Experiment) -> Dict[str, str]:
 
 
 def estimate_magnitude(exp: Experiment, key: str) -> np.ndarray:
-    """The working magnitude behind estimate *key* (``"k=3"``, ``"greedy"``, ``"greedy_best"``)."""
+    """The working magnitude behind estimate *key* (``"k=3"``, ``"greedy"``, ``"greedy_best"``).
+
+    A run keeps only the magnitude of ``exp.shown`` (the lowest yardstick): any other key of a
+    finished run raises ``RuntimeError`` (released)."""
+    if key == exp.shown and exp.shown_magnitude is not None:
+        return exp.shown_magnitude
     if key.startswith("k="):
         return exp.progressive[int(key[2:]) - 1].magnitude
     assert exp.greedy is not None

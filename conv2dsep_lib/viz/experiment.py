@@ -7,7 +7,7 @@ notebooks' summaries.  Every title says ORACLE.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -38,8 +38,13 @@ __all__ = [
     "plot_loss_vs_si_sdr",
     "plot_greedy_candidates",
     "plot_results_summary",
+    "plot_convergence_grid",
     "save_experiment_figures",
 ]
+
+#: How figures name the seed's step loss (each k in the view of its last slice) and the yardstick.
+STEP_LOSS_LABEL = "step loss, measured in view k"
+YARDSTICK_LABEL = "yardstick: fingerprint distance to the vocal, mean over 19 views"
 
 #: File names of the figures every output folder holds.
 EXPERIMENT_FIGURES = (
@@ -96,7 +101,11 @@ def plot_loss_progression(record: RunRecord) -> Figure:
         )
         top.set_xlabel("top: greedy order", fontsize=9)
     ax1.set_ylabel(f"step loss ({DB2})")
-    ax1.set_title("Loss after the k-th slice (test k = first k points)", fontsize=10)
+    ax1.set_title(
+        "Step loss after the k-th slice, measured in view k\n(test k = first k points; the views differ, "
+        "so compare k on the yardstick)",
+        fontsize=9,
+    )
     ax1.grid(alpha=0.3)
     legend_outside(ax1)
     curve = np.concatenate([p.loss_curve for p in prog])
@@ -109,24 +118,34 @@ def plot_loss_progression(record: RunRecord) -> Figure:
     ax2.set_ylabel(f"loss ({DB2})")
     ax2.set_title("Loss during optimisation", fontsize=10)
     ax2.grid(alpha=0.3)
-    fig.suptitle(f"Progressive 1..{N} slices: fingerprint loss -- {ORACLE}")
+    conv = record.convergence
+    fig.suptitle(
+        f"Progressive 1..{N} slices: fingerprint loss -- {ORACLE}"
+        + (f"\n{conv.label()}" if conv is not None else ""),
+        fontsize=11,
+    )
     fig.tight_layout()
     return fig
 
 
 def plot_final_loss_comparison(record: RunRecord) -> Figure:
-    """Final loss of every k in the original order beside the greedy order's."""
-    labels = [f"{p.n_slices}" for p in record.progressive]
-    values = [p.loss for p in record.progressive]
-    colors = ["tab:blue"] * len(values)
+    """Final loss of every k in the original order beside the greedy order's.
+
+    Bars: the seed's step loss (each measured in the view of its last slice, so bars of
+    different k are in different views).  Diamonds, when the record has it: the common
+    yardstick of the same estimates (mean over the 19 views, also dB^2) -- the one to
+    compare them on.
+    """
+    ests = record.estimates()
+    labels = [f"{e.k}" for e in ests]
     g = record.greedy
     if g is not None:
-        labels += [f"greedy\nall {len(g.sequence)}", f"greedy\nfirst {g.best_prefix.n_slices}"]
-        values += [g.loss, g.best_prefix.loss]
-        colors += ["tab:orange", "tab:red"]
+        labels[-2:] = [f"greedy\nall {len(g.sequence)}", f"greedy\nfirst {g.best_prefix.n_slices}"]
+    colour = {"progressive": "tab:blue", "greedy": "tab:orange", "greedy_best": "tab:red"}
+    values = [e.loss for e in ests]
     fig = Figure(figsize=(max(6, 0.7 * len(labels) + 2), 4.4))
     ax = fig.subplots()
-    bars = ax.bar(range(len(values)), values, color=colors)
+    bars = ax.bar(range(len(values)), values, color=[colour[e.method] for e in ests])
     for b, v in zip(bars, values):
         ax.annotate(fmt_num(v), (b.get_x() + b.get_width() / 2, v), ha="center", va="bottom", fontsize=8)
     ax.margins(y=0.1)  # room for the numbers above the bars
@@ -136,9 +155,13 @@ def plot_final_loss_comparison(record: RunRecord) -> Figure:
         "k = slices 1..k of the original order\ngreedy order: all, and its best prefix (its first k slices)",
         fontsize=9,
     )
-    ax.set_ylabel(f"final step loss ({DB2})")
-    ax.set_title(f"Final loss: original vs greedy order -- {ORACLE}")
+    ax.set_ylabel(f"bars: final {STEP_LOSS_LABEL} ({DB2})", fontsize=9)
+    ax.set_title(f"Final loss: original vs greedy order -- {ORACLE}", fontsize=10)
     ax.grid(axis="y", alpha=0.3)
+    if all(e.yardstick is not None for e in ests):  # same unit, same axis (a twin axis costs a render)
+        ys = [e.yardstick.mean_19 for e in ests if e.yardstick is not None]
+        ax.plot(range(len(ys)), ys, "D", color="k", ms=6, clip_on=False)
+        ax.set_ylabel(f"{DB2}: bars = final {STEP_LOSS_LABEL}\n◆ = yardstick, mean over 19 views", fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -146,7 +169,7 @@ def plot_final_loss_comparison(record: RunRecord) -> Figure:
 def plot_spectrogram_comparison(
     record: RunRecord, *, mixture_mag: np.ndarray, vocal_mag: np.ndarray, estimate_mag: np.ndarray
 ) -> Figure:
-    """Mixture, target vocal, the extraction with the lowest loss, and the residual.
+    """Mixture, target vocal, the extraction with the lowest loss (the common yardstick, mean over 19 views), and the residual.
 
     Parameters
     ----------
@@ -158,6 +181,11 @@ def plot_spectrogram_comparison(
     cfg = record.config
     best = record.best_by_loss()
     si = _metric(best.metrics, "si_sdr")
+    measured = (
+        f"yardstick {fmt_num(best.yardstick.mean_19)} {DB2} (19 views)"
+        if best.yardstick is not None
+        else f"loss {fmt_num(best.loss)} {DB2}"
+    )
     ref = float(np.max(mixture_mag))
     fig = Figure(figsize=(14, 3.8))
     axes = fig.subplots(1, 4, sharey=True)
@@ -166,7 +194,7 @@ def plot_spectrogram_comparison(
         (vocal_mag, "target vocal\n(true stem)"),
         (
             estimate_mag,
-            f"extracted, lowest loss ({best.key})\nloss {fmt_num(best.loss)} {DB2}"
+            f"extracted, lowest loss ({best.key})\n{measured}"
             + (f", SI-SDR {si:.1f} dB" if si is not None else ""),
         ),
         (np.abs(mixture_mag - estimate_mag), "residual magnitude\n| |mixture| - |extracted| |"),
@@ -252,9 +280,17 @@ def plot_separation_quality(record: RunRecord) -> Figure:
 
 
 def plot_loss_vs_si_sdr(record: RunRecord) -> Figure:
-    """Fingerprint loss against SI-SDR per k, with their rank correlation."""
+    """Fingerprint loss against SI-SDR per k, with their rank correlation.
+
+    x is the common yardstick (mean fingerprint distance over the 19 views, the same views
+    for every k) -- what ``loss_vs_quality`` and "best k by loss" use; the title also gives
+    the seed's step loss (measured in view k) ranking.  A record without the yardstick
+    (written before it existed) draws the step loss.
+    """
     prog = record.progressive
-    loss = np.array([p.loss for p in prog])
+    lq = record.loss_vs_quality
+    has_ys = all(p.yardstick is not None for p in prog)
+    loss = np.array([p.yardstick.mean_19 if has_ys and p.yardstick else p.loss for p in prog])
     si = nan_array(_metric(p.metrics, "si_sdr") for p in prog)
     fig = Figure(figsize=(6.5, 4.8))
     ax = fig.subplots()
@@ -263,9 +299,10 @@ def plot_loss_vs_si_sdr(record: RunRecord) -> Figure:
     for p, x, y in zip(prog, loss, si):
         ax.annotate(str(p.n_slices), (x, y), textcoords="offset points", xytext=(4, 4), fontsize=8)
     g = record.greedy
-    if g is not None and _metric(g.metrics, "si_sdr") is not None:
+    g_loss = None if g is None else (g.yardstick.mean_19 if has_ys and g.yardstick else g.loss)
+    if g is not None and g_loss is not None and _metric(g.metrics, "si_sdr") is not None:
         ax.scatter(
-            [g.loss],
+            [g_loss],
             [_metric(g.metrics, "si_sdr")],
             marker="s",
             color="tab:orange",
@@ -273,17 +310,26 @@ def plot_loss_vs_si_sdr(record: RunRecord) -> Figure:
             label=f"greedy order, all {len(g.sequence)}",
         )
         legend_outside(ax)
-    lq = record.loss_vs_quality
     rho = lq.spearman_loss_vs_si_sdr
     verdict = "agree" if lq.agree else "DISAGREE"
+    step = ""
+    if has_ys:
+        srho = lq.step_loss_spearman_vs_si_sdr
+        step = (
+            f"\n(the seed's step loss, measured in view k: rho {'n/a' if srho is None else f'{srho:+.2f}'}, "
+            f"best k {lq.best_k_by_step_loss})"
+        )
     ax.margins(0.08)  # the k labels beside the points stay inside
-    ax.set_xlabel(f"final fingerprint loss ({DB2}), lower = closer fingerprint")
+    ax.set_xlabel(
+        (f"{YARDSTICK_LABEL} ({DB2})" if has_ys else f"final {STEP_LOSS_LABEL} ({DB2})") + ", lower = closer",
+        fontsize=9,
+    )
     ax.set_ylabel("SI-SDR (dB), higher = better vocal")
     ax.set_title(
         f"Loss vs SI-SDR per k: Spearman rho = "
         f"{'n/a' if rho is None else f'{rho:+.2f}'}; best k by loss {lq.best_k_by_loss}, "
-        f"by SI-SDR {lq.best_k_by_si_sdr} ({verdict})\n{ORACLE}",
-        fontsize=9,
+        f"by SI-SDR {lq.best_k_by_si_sdr} ({verdict}){step}\n{ORACLE}",
+        fontsize=8,
     )
     ax.grid(alpha=0.3)
     fig.tight_layout()
@@ -337,15 +383,19 @@ def plot_greedy_candidates(record: RunRecord) -> Figure:
     return fig
 
 
-def _summary_rows(record: RunRecord) -> List[Tuple[str, Optional[float], Optional[Scores], str]]:
+def _summary_rows(record: RunRecord) -> List[Tuple[str, Optional[str], Optional[Scores], str]]:
+    """(label, loss text, metrics, colour) per estimate and baseline."""
     colours = {"progressive": "tab:blue", "greedy": "tab:orange", "greedy_best": "tab:red"}
     labels = {"greedy": "greedy (all)"}
-    rows: List[Tuple[str, Optional[float], Optional[Scores], str]] = []
+    rows: List[Tuple[str, Optional[str], Optional[Scores], str]] = []
     for e in record.estimates():
         label = labels.get(
             e.method, f"greedy best prefix (first {e.k})" if e.method == "greedy_best" else e.key
         )
-        rows.append((label, e.loss, e.metrics, colours[e.method]))
+        loss = f"step loss {fmt_num(e.loss)} {DB2} in view k"
+        if e.yardstick is not None:
+            loss = f"yardstick {fmt_num(e.yardstick.mean_19)} {DB2}; {loss}"
+        rows.append((label, loss, e.metrics, colours[e.method]))
     for name, b in record.baselines.items():
         rows.append((f"{name} ({b.kind})", None, b.metrics, _KIND_COLOR.get(b.kind, "0.6")))
     return rows
@@ -367,7 +417,7 @@ def plot_results_summary(record: RunRecord) -> Figure:
         for yi, v, (_, loss, _, _) in zip(y, vals, rows):
             txt = "n/a" if not np.isfinite(v) else f"{v:.1f}"
             if loss is not None:
-                txt += f"  (loss {fmt_num(loss)} {DB2})"
+                txt += f"  ({loss})"
             ax.annotate(  # right of the bar, or right of 0 for a negative bar (never over it)
                 txt,
                 (v if np.isfinite(v) and v > 0 else 0, yi),
@@ -386,7 +436,69 @@ def plot_results_summary(record: RunRecord) -> Figure:
     axes[0].set_yticks(y)
     axes[0].set_yticklabels([r[0] for r in rows], fontsize=8)
     axes[0].invert_yaxis()
-    fig.suptitle(f"All estimates: separation quality, fingerprint loss in brackets -- {ORACLE}")
+    conv = record.convergence
+    fig.suptitle(
+        f"All estimates: separation quality, fingerprint losses in brackets (yardstick: mean over "
+        f"19 views) -- {ORACLE}" + (f"\n{conv.label()}" if conv is not None else ""),
+        fontsize=11,
+    )
+    fig.tight_layout()
+    return fig
+
+
+def plot_convergence_grid(grid: Any) -> Figure:
+    """SI-SDR of one slice against iterations x learning rate, with the fraction reached.
+
+    Parameters
+    ----------
+    grid : ConvergenceGrid
+        :func:`conv2dsep_lib.run.convergence.convergence_grid`'s result: ``si_sdr`` and
+        ``fraction`` [shape=(n_iter, n_lr)], ``iterations``, ``learning_rates``,
+        ``mixture_si_sdr``, ``view_name``.
+
+    Left: SI-SDR (dB) per cell, the fraction of the dB correction reached under it, the
+    seed's 100 x 0.01 outlined.  Right: SI-SDR against the fraction reached, one line per
+    learning rate.
+    """
+    si, frac = np.asarray(grid.si_sdr, float), np.asarray(grid.fraction, float)
+    its, lrs = list(grid.iterations), list(grid.learning_rates)
+    fig = Figure(figsize=(13, 0.5 * len(its) + 3.2))
+    ax, ax2 = fig.subplots(1, 2)
+    im = ax.imshow(si, cmap="viridis", aspect="auto")
+    for i in range(len(its)):
+        for j in range(len(lrs)):
+            ax.text(
+                j,
+                i,
+                f"{si[i, j]:.1f} dB\n{100 * frac[i, j]:.0f} %",
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="w" if si[i, j] < np.nanmean(si) else "k",
+            )
+            if its[i] == 100 and lrs[j] == 0.01:
+                ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="red", lw=2))
+    ax.set_xticks(range(len(lrs)))
+    ax.set_xticklabels([f"{lr:g}" for lr in lrs])
+    ax.set_yticks(range(len(its)))
+    ax.set_yticklabels([str(n) for n in its])
+    ax.set_xlabel("learning rate")
+    ax.set_ylabel("iterations")
+    fig.colorbar(im, ax=ax, label="SI-SDR (dB)")
+    ax.set_title(
+        "SI-SDR; under it, the fraction of the dB correction reached\n(red: the seed's 100 x 0.01)",
+        fontsize=9,
+    )
+    for j, lr in enumerate(lrs):
+        ax2.plot(frac[:, j], si[:, j], "o-", clip_on=False, label=f"lr {lr:g}")
+    ax2.axhline(grid.mixture_si_sdr, color="k", lw=1, label="mixture (floor)")
+    ax2.set_xlabel("fraction of the dB correction reached, 1 - (1 - 2 lr)^n")
+    ax2.set_ylabel("SI-SDR (dB)")
+    ax2.grid(alpha=0.3)
+    legend_outside(ax2)
+    fig.suptitle(
+        f"Convergence of Strategy 3 on {grid.view_name} (one slice from the mixture) -- {ORACLE}", fontsize=11
+    )
     fig.tight_layout()
     return fig
 

@@ -29,6 +29,7 @@ from .players import ab_player, players
 from .results_explorer import results_explorer
 from .tables import (
     comparison_table,
+    convergence_table,
     eq_size_table,
     greedy_table,
     levels_table,
@@ -60,6 +61,7 @@ __all__ = [
     "ab_player",
     "players",
     "comparison_table",
+    "convergence_table",
     "eq_size_table",
     "greedy_table",
     "levels_table",

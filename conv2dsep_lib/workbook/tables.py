@@ -27,6 +27,7 @@ __all__ = [
     "summary_table",
     "strategy_table",
     "eq_size_table",
+    "convergence_table",
 ]
 
 #: Display name -> metric of :class:`~conv2dsep_lib.scoring.scores.Scores`.
@@ -37,7 +38,15 @@ _METRIC_LABELS = {
     "SIR (dB)": "sir",
     "SAR (dB)": "sar",
 }
-_LOSS = "loss (dB²)"
+_LOSS = "step loss (dB², in view k)"
+#: The common yardstick's columns (the same views for every estimate).
+_YS_MEAN = "yardstick, mean of 19 views (dB²)"
+_YS_RAW = "yardstick, raw view (dB²)"
+
+
+def _yardstick_columns(y: Any) -> Dict[str, Optional[float]]:
+    """The yardstick's two columns (``None`` for a record written before it existed)."""
+    return {_YS_MEAN: None if y is None else y.mean_19, _YS_RAW: None if y is None else y.raw}
 
 
 def metric_columns(metrics: Optional[Scores]) -> Dict[str, Optional[float]]:
@@ -123,7 +132,13 @@ def progressive_table(record: RunRecord) -> pd.DataFrame:
     """Per k: slice added, fingerprint loss and the separation metrics (ORACLE)."""
     return pd.DataFrame(
         [
-            {"k": p.n_slices, "slice added": p.sequence[-1], _LOSS: p.loss, **metric_columns(p.metrics)}
+            {
+                "k": p.n_slices,
+                "slice added": p.sequence[-1],
+                **_yardstick_columns(p.yardstick),
+                _LOSS: p.loss,
+                **metric_columns(p.metrics),
+            }
             for p in record.progressive
         ]
     )
@@ -135,16 +150,18 @@ def greedy_table(record: RunRecord) -> pd.DataFrame:
     if g is None:
         return pd.DataFrame()
     best = g.best_prefix.n_slices
+    ys = list(g.yardsticks) or [None] * len(g.sequence)
     return pd.DataFrame(
         [
             {
                 "position": i + 1,
                 "slice chosen": name,
-                "step loss (dB²)": loss,
+                "step loss (dB², in its view)": loss,
                 f"score ({g.score})": score,
+                **_yardstick_columns(y),
                 "best prefix": (i + 1) == best,
             }
-            for i, (name, loss, score) in enumerate(zip(g.sequence, g.losses, g.scores))
+            for i, (name, loss, score, y) in enumerate(zip(g.sequence, g.losses, g.scores, ys))
         ]
     )
 
@@ -154,10 +171,22 @@ def comparison_table(record: RunRecord) -> pd.DataFrame:
     labels = {"greedy": "greedy (all)", "greedy_best": "greedy best prefix"}
     last = record.estimates()[len(record.progressive) - 1]
     rows = [
-        {"order": f"original 1..{last.k}", "slices": last.k, _LOSS: last.loss, **metric_columns(last.metrics)}
+        {
+            "order": f"original 1..{last.k}",
+            "slices": last.k,
+            **_yardstick_columns(last.yardstick),
+            _LOSS: last.loss,
+            **metric_columns(last.metrics),
+        }
     ]
     rows += [
-        {"order": labels[e.method], "slices": e.k, _LOSS: e.loss, **metric_columns(e.metrics)}
+        {
+            "order": labels[e.method],
+            "slices": e.k,
+            **_yardstick_columns(e.yardstick),
+            _LOSS: e.loss,
+            **metric_columns(e.metrics),
+        }
         for e in record.estimates()
         if e.method != "progressive"
     ]
@@ -175,13 +204,20 @@ def summary_table(record: RunRecord) -> pd.DataFrame:
         {
             "estimate": names[e.method](e),
             "kind": "oracle (conv2d)",
+            **_yardstick_columns(e.yardstick),
             _LOSS: e.loss,
             **metric_columns(e.metrics),
         }
         for e in record.estimates()
     ]
     rows += [
-        {"estimate": name, "kind": b.kind, _LOSS: None, **metric_columns(b.metrics)}
+        {
+            "estimate": name,
+            "kind": b.kind,
+            **_yardstick_columns(None),
+            _LOSS: None,
+            **metric_columns(b.metrics),
+        }
         for name, b in record.baselines.items()
     ]
     return pd.DataFrame(rows)
@@ -247,3 +283,26 @@ def eq_size_table(reports: Mapping[int, Any]) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def convergence_table(grid: Any) -> pd.DataFrame:
+    """SI-SDR of one slice per iterations (rows) x learning rate (columns), each cell
+    ``"9.4 dB (87 %)"``: the SI-SDR and the fraction of the dB correction reached (ORACLE).
+
+    Parameters
+    ----------
+    grid : ConvergenceGrid
+        :func:`conv2dsep_lib.run.convergence.convergence_grid`'s result.
+    """
+    return pd.DataFrame(
+        [
+            {
+                "iterations": n,
+                **{
+                    f"lr {lr:g}": f"{grid.si_sdr[i, j]:.2f} dB ({100 * grid.fraction[i, j]:.0f} %)"
+                    for j, lr in enumerate(grid.learning_rates)
+                },
+            }
+            for i, n in enumerate(grid.iterations)
+        ]
+    )
