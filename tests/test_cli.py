@@ -293,7 +293,7 @@ def test_module_entry_point_in_a_subprocess(tmp_path):
 
 
 # ------------------------------------------------------------------ --help
-SUBCOMMANDS = ("best", "progressive", "prepare", "evaluate", "notebooks", "sweep")
+SUBCOMMANDS = ("best", "progressive", "prepare", "evaluate", "notebooks", "sweep", "claims")
 
 
 def _help(capsys, *argv):

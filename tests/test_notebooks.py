@@ -130,7 +130,7 @@ def test_unknown_or_mistyped_parameter_is_a_user_error(tmp_path, capsys):
     assert cli.main(["notebooks", "--out", str(tmp_path / "r"), "-p", "n_slices", "three"]) == 2
     assert "type int" in capsys.readouterr().err
     assert cli.main(["notebooks", "--out", str(tmp_path / "r"), "-p", "out_dir", "x"]) == 2
-    assert cli.main(["notebooks", "--out", str(tmp_path / "r"), "--only", "07"]) == 2
+    assert cli.main(["notebooks", "--out", str(tmp_path / "r"), "--only", "08"]) == 2
     assert not (tmp_path / "r" / "notebooks" / "run.json").exists()
 
 
@@ -459,3 +459,24 @@ def test_an_excerpt_past_the_end_fails_03_and_04_still_runs(tmp_path, pair_dir, 
     assert "offset=60.0 s is past the end" in err
     for name in ("03_progressive", "04_greedy"):
         assert _errors(nbformat.read(out / "notebooks" / f"{name}.ipynb", as_version=4))
+
+
+def test_07_claims_runs_a_tiny_study_and_shows_the_decided_claims(tmp_path):
+    """07 on a folder without a study: the tiny claims study runs first, then every table and figure."""
+    dest = tmp_path / "07.ipynb"
+    study = tmp_path / "claims"
+    pm.execute_notebook(
+        str(ROOT / "notebooks" / "07_claims.ipynb"),
+        str(dest),
+        parameters={"claims_dir": str(study), "interactive": False},
+        cwd=str(ROOT),
+        progress_bar=False,
+        kernel_name="python3",
+    )
+    nb = nbformat.read(dest, as_version=4)
+    assert not _errors(nb)
+    assert _mime_count(nb, "image/png") == 3  # claims intervals, per-k curves, greedy vs original
+    html = "".join(o.get("data", {}).get("text/html", "") for o in _outputs(nb))
+    assert "ORACLE" in html and html.count("(a) ") >= 1 and "(d) " in html
+    assert any(v in html for v in ("holds", "does not hold", "inconclusive"))
+    assert (study / "claims.md").is_file() and (study / "claims.json").is_file()

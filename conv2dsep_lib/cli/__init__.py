@@ -102,7 +102,12 @@ def cmd_experiment(args: argparse.Namespace) -> int:
     ``OUT/output_progressive_{N}slices_<tag>`` for others (:mod:`conv2dsep_lib.results.index`),
     listed in ``OUT/index.json`` / ``index.md``.  A bar on stderr shows the stages
     (:mod:`conv2dsep_lib.run.progress`) on a terminal, or always with ``--progress``.
+    With ``--excerpts`` every excerpt runs into its own folder (:mod:`.excerpts`).
     """
+    if getattr(args, "excerpts", None) is not None:
+        from .excerpts import run_excerpts
+
+        return run_excerpts(args, load_input=load_input_from_args)
     from ..results.index import find_entry
     from ..results.record import read_record
     from ..run.experiment import run_experiment
@@ -362,6 +367,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     import os
 
     from ..sweep.driver import SweepInterrupted, run_sweep
+    from ..sweep.excerpts import parse_excerpts
     from ..sweep.grid import parse_set
 
     if args.scheduler is not None and args.workers is not None:
@@ -378,6 +384,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             "tracks: allowed exactly one of --tracks GLOB (prepared folders) or --musdb ROOT"
         )
     fixed = parse_set(args.set or [])
+    excerpts = None if args.excerpts is None else parse_excerpts(args.excerpts)
     workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
     arguments = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k != "func"}
     try:
@@ -400,6 +407,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             progress=wants_progress(args),
             arguments=arguments,
             yes=args.yes,
+            excerpts=excerpts,
         )
     except SweepInterrupted as exc:
         r = exc.result
@@ -427,7 +435,7 @@ def build_parser() -> argparse.ArgumentParser:
         "separation experiments (the optimisation uses the true vocal).",
         epilog=examples(
             "conv2dsep best --slices 8                   # the seed's best.py -> outputs/output_progressive_8slices/",
-            "conv2dsep notebooks --out outputs/workbook  # the notebooks 00..06, headless",
+            "conv2dsep notebooks --out outputs/workbook  # the notebooks 00..07, headless",
             "conv2dsep COMMAND --help                    # a command's options and examples",
         ),
     )
@@ -443,6 +451,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_evaluate_parser(sub).set_defaults(func=cmd_evaluate)
     add_notebooks_parser(sub).set_defaults(func=cmd_notebooks)
     add_sweep_parser(sub).set_defaults(func=cmd_sweep)
+    from .claims import add_claims_parser, cmd_claims
+
+    add_claims_parser(sub).set_defaults(func=cmd_claims)
     return parser
 
 

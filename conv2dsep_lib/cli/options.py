@@ -42,6 +42,7 @@ __all__ = [
     "add_evaluate_parser",
     "add_notebooks_parser",
     "add_sweep_parser",
+    "add_excerpts_argument",
 ]
 
 PROG = "conv2dsep"
@@ -73,6 +74,18 @@ def wants_progress(args: argparse.Namespace) -> bool:
 
 def _add_quiet(parser: argparse.ArgumentParser, help_: str) -> None:
     parser.add_argument("-q", "--quiet", action="store_true", help=help_)
+
+
+def add_excerpts_argument(parser, *, what: str) -> None:
+    """``--excerpts``: offsets ``0,30,60``, ``N`` evenly spaced, or ``all`` (checked before any
+    work by :func:`conv2dsep_lib.sweep.excerpts.parse_excerpts`)."""
+    parser.add_argument(
+        "--excerpts",
+        metavar="OFFSETS|N|all",
+        default=None,
+        help="excerpts as repeats: offsets in seconds (0,30,60), N evenly spaced over each track, or "
+        f"'all' non-overlapping excerpts of the excerpt length (duration, default 4.7 s); {what}",
+    )
 
 
 def _add_progress(parser: argparse.ArgumentParser, what: str) -> None:
@@ -226,12 +239,12 @@ _EXPERIMENT_EXAMPLES = {
     "best": (
         "conv2dsep best --slices 8                    # the seed's best.py -> outputs/output_progressive_8slices/",
         "conv2dsep best --learning-rate 0.05 -q       # other settings -> outputs/output_progressive_8slices_lr0.05/",
-        "conv2dsep best --mixture mix.flac --vocal vocal.wav --out results/ --no-bss",
+        "conv2dsep best --data-dir data/rtg/100-window/ --excerpts 0,30,60   # 3 runs (_at0s, _at30s, _at60s) + their median",
     ),
     "progressive": (
         "conv2dsep progressive --slices 8             # the seed's sanity_check_progressive script",
         "conv2dsep progressive --slices 18 --data-dir data/rtg/100-window/ --offset 30",
-        "conv2dsep progressive --slices 5 --strategy 1 --iterations 50",
+        "conv2dsep progressive --slices 18 --musdb ~/data/musdb18hq --track 'A Classic Education - NightOwl' --excerpts 3",
     ),
 }
 
@@ -254,6 +267,11 @@ def add_experiment_parser(sub, name: str, help_: str) -> argparse.ArgumentParser
         type=Path,
         default=Path("outputs"),
         help="output root (default outputs/): OUT/output_progressive_{N}slices[_<settings>]/, OUT/index.md",
+    )
+    add_excerpts_argument(
+        p,
+        what="runs each into its own folder (suffix _at<offset>s) and writes their median to "
+        "OUT/excerpts_<folder>.md (replaces --offset)",
     )
     p.add_argument("--no-bss", action="store_true", help="skip BSS Eval v4 (SI-SDR only; faster)")
     p.add_argument("--no-baselines", action="store_true", help="skip the baseline separators")
@@ -375,7 +393,7 @@ def add_notebooks_parser(sub) -> argparse.ArgumentParser:
         "artefacts beside them in OUT/. A failing notebook is kept and named; the "
         "next ones still run; exit code 1. ORACLE: the experiments use the true vocal.",
         epilog=examples(
-            "conv2dsep notebooks --out outputs/myrun     # 00..06 into outputs/myrun/notebooks/",
+            "conv2dsep notebooks --out outputs/myrun     # 00..07 into outputs/myrun/notebooks/",
             "conv2dsep notebooks --only 03 -p n_slices 5 -p iterations 50 --data-dir data/rtg/100-window",
             "conv2dsep notebooks -f params.yaml --mixture mix.flac --vocal vocal.wav",
         ),
@@ -475,6 +493,11 @@ def add_sweep_parser(sub) -> argparse.ArgumentParser:
         action="append",
         metavar="KEY=VALUE",
         help="a fixed value for every setting, e.g. --set iterations=50 (repeatable)",
+    )
+    add_excerpts_argument(
+        s,
+        what="every setting runs on each; the table's excerpt column holds the offset and the "
+        "summary is the median over a track's excerpts, then over tracks (not with an offset in the grid)",
     )
     s.add_argument("--no-bss", action="store_true", help="skip BSS Eval v4 (SI-SDR only; much faster)")
     s.add_argument("--no-baselines", action="store_true", help="skip the baseline runs")

@@ -3,6 +3,11 @@
 Every function takes the tidy table of :mod:`.tables` (a DataFrame) and returns a
 DataFrame or a small typed result; :mod:`conv2dsep_lib.viz.sweep` draws these, the
 sweep report prints them, notebook 06 shows them.
+
+**Excerpts are repeats.**  A track's excerpts (the table's ``excerpt`` column) are
+summarised first, by their median per track; the statistics are then over tracks (as
+SiSEC reports museval): the median, the 25th/75th percentiles (IQR) and a bootstrap
+95 % interval of the median (:func:`conv2dsep_lib.results.repeats.spread_over_tracks`).
 """
 
 from __future__ import annotations
@@ -16,11 +21,14 @@ import pandas as pd
 
 from ..core.config import Config
 from ..core.errors import ParameterError
+from .repeats import spread_over_tracks, track_medians
 from .tables import METRICS, parameter_columns, typed
 
 __all__ = [
     "varied_parameters",
     "stats",
+    "per_track",
+    "track_stats",
     "summarise",
     "headline",
     "Curve",
@@ -76,21 +84,71 @@ def _groups(table: pd.DataFrame, keys: Sequence[str]):
     return table.groupby(list(keys), sort=False, dropna=False)
 
 
+def per_track(rows: Any, metric: str) -> Dict[str, List[Optional[float]]]:
+    """Track -> its values of *metric*, one per excerpt (first row per track x excerpt).
+
+    Parameters
+    ----------
+    rows : DataFrame or list of dict
+        Rows of one group (a setting x method x k); a table without an ``excerpt``
+        column has one excerpt per track.
+    metric : str
+    """
+    records = rows.to_dict("records") if isinstance(rows, pd.DataFrame) else list(rows)
+    seen: Dict[str, Dict[Any, Optional[float]]] = {}
+    for r in records:
+        excerpt = _value(r.get("excerpt"))
+        seen.setdefault(r["track"], {}).setdefault(excerpt, _value(r.get(metric)))  # older tables lack some
+    return {t: list(v.values()) for t, v in seen.items()}
+
+
+def track_stats(values: Mapping[str, Sequence[Optional[float]]]) -> Dict[str, Optional[float]]:
+    """Median over tracks of each track's median over its excerpts: ``median``, ``q25``,
+    ``q75``, ``iqr``, the bootstrap 95 % interval ``ci_low`` / ``ci_high`` (6 decimals;
+    ``None`` without a finite value), ``n_tracks`` and ``n_excerpts``."""
+    sp = spread_over_tracks(values)
+    if sp.n_tracks == 0:
+        out: Dict[str, Optional[float]] = {
+            k: None for k in ("median", "q25", "q75", "iqr", "ci_low", "ci_high")
+        }
+    else:
+        out = {
+            "median": round(sp.median, 6),
+            "q25": round(sp.q25, 6),
+            "q75": round(sp.q75, 6),
+            "iqr": round(sp.q75 - sp.q25, 6),
+            "ci_low": round(sp.ci_low, 6),
+            "ci_high": round(sp.ci_high, 6),
+        }
+    out["n_tracks"] = sp.n_tracks
+    out["n_excerpts"] = sp.n_excerpts
+    return out
+
+
+#: The statistics :func:`summarise` writes per metric.
+SUMMARY_STATS = ("median", "q25", "q75", "iqr", "ci_low", "ci_high")
+
+
 def summarise(table: pd.DataFrame) -> pd.DataFrame:
     """Median and spread over tracks per setting x method x k, in table order.
+
+    Per track, the median over its excerpts comes first (excerpts are repeats); the
+    statistics are over those per-track medians.
 
     Returns
     -------
     DataFrame
         ``setting``, the parameters, ``method``, ``kind``, ``k``, ``oracle``,
-        ``n_tracks``, and for each of :data:`~conv2dsep_lib.results.tables.METRICS` its
-        ``_median``, ``_q25``, ``_q75`` and ``_iqr`` (= q75 - q25) over tracks (missing
-        values skipped).
+        ``n_tracks``, ``n_excerpts`` (excerpts over all tracks), and for each of
+        :data:`~conv2dsep_lib.results.tables.METRICS` its ``_median``, ``_q25``, ``_q75``,
+        ``_iqr`` (= q75 - q25) and the bootstrap 95 % interval of the median ``_ci_low``,
+        ``_ci_high`` over tracks (missing values skipped).
     """
     params = parameter_columns(table)
     out = []
     for (setting, method, k), members in _groups(table, ["setting", "method", "k"]):
         first = members.iloc[0]
+        records = members.to_dict("records")
         row: Dict[str, Any] = {
             "setting": setting,
             **{p: _value(first[p]) for p in params},
@@ -99,13 +157,15 @@ def summarise(table: pd.DataFrame) -> pd.DataFrame:
             "k": _value(k),
             "oracle": _value(first["oracle"]),
             "n_tracks": int(members["track"].nunique()),
+            "n_excerpts": len({(r["track"], _value(r.get("excerpt"))) for r in records}),
         }
         for m in METRICS:
-            for stat, v in stats(list(members[m])).items():
-                row[f"{m}_{stat}"] = v
+            st = track_stats(per_track(records, m))
+            for stat in SUMMARY_STATS:
+                row[f"{m}_{stat}"] = st[stat]
         out.append(row)
-    columns = ["setting", *params, "method", "kind", "k", "oracle", "n_tracks"] + [
-        f"{m}_{s}" for m in METRICS for s in ("median", "q25", "q75", "iqr")
+    columns = ["setting", *params, "method", "kind", "k", "oracle", "n_tracks", "n_excerpts"] + [
+        f"{m}_{s}" for m in METRICS for s in SUMMARY_STATS
     ]
     return typed(out, columns)
 
@@ -164,8 +224,10 @@ def setting_label(row: Mapping[str, Any], names: Sequence[str]) -> str:
 class Curve:
     """One line of the "quality vs slices" figure: a combination of the other settings.
 
-    ``k`` the slice counts; ``median``, ``q25``, ``q75`` over tracks per k;
-    ``tracks`` each track's values per k.
+    ``k`` the slice counts; ``median``, ``q25``, ``q75`` and the bootstrap 95 % interval
+    ``ci_low``, ``ci_high`` over tracks per k (of each track's median over its excerpts);
+    ``tracks`` each track's median over its excerpts per k; ``n_excerpts`` the excerpts
+    over all tracks.
     """
 
     label: str
@@ -174,6 +236,9 @@ class Curve:
     q25: Tuple[Optional[float], ...]
     q75: Tuple[Optional[float], ...]
     tracks: Mapping[str, Tuple[Optional[float], ...]]
+    ci_low: Tuple[Optional[float], ...] = ()
+    ci_high: Tuple[Optional[float], ...] = ()
+    n_excerpts: int = 0
 
 
 @dataclass(frozen=True)
@@ -189,26 +254,33 @@ class SlicesCurves:
 def n_slices_curves(table: pd.DataFrame, *, metric: str = "si_sdr") -> SlicesCurves:
     """Per-k statistics of the progressive rows, one curve per combination of the other settings.
 
-    The state after k slices does not depend on the run's N, so each (track,
-    combination, k) is taken once, from the first run that has it.
+    The state after k slices does not depend on the run's N, so each (track, excerpt,
+    combination, k) is taken once, from the first run that has it.  Per k: each track's
+    median over its excerpts, then the median, IQR and bootstrap 95 % interval over tracks
+    (:func:`track_stats`); the baselines likewise.
     """
     _check_metric(metric)
     others = [p for p in varied_parameters(table) if p not in ("n_slices", "greedy", "greedy_score")]
-    data: Dict[str, Dict[int, Dict[str, Any]]] = {}
-    base: Dict[str, Tuple[str, Dict[Tuple[Any, ...], Any]]] = {}
+    data: Dict[str, Dict[int, Dict[str, Dict[Any, Any]]]] = {}
+    base: Dict[str, Tuple[str, Dict[str, Dict[Tuple[Any, ...], Any]]]] = {}
     for r in table.to_dict("records"):
+        excerpt = _value(r.get("excerpt"))
         if r["method"] == "progressive":
             lab = setting_label(r, others) or "all settings"
-            data.setdefault(lab, {}).setdefault(int(r["k"]), {}).setdefault(r["track"], _value(r[metric]))
+            per_track_ = data.setdefault(lab, {}).setdefault(int(r["k"]), {}).setdefault(r["track"], {})
+            per_track_.setdefault(excerpt, _value(r[metric]))
         elif r.get("kind") in ("oracle", "blind", "floor"):
             kind, values = base.setdefault(r["method"], (r["kind"], {}))
-            excerpt = tuple(_value(r.get(c)) for c in ("offset", "sr", "n_fft", "hop_length", "duration"))
-            values.setdefault((r["track"],) + excerpt, _value(r[metric]))
+            key = (excerpt,) + tuple(
+                _value(r.get(c)) for c in ("offset", "sr", "n_fft", "hop_length", "duration")
+            )
+            values.setdefault(r["track"], {}).setdefault(key, _value(r[metric]))
     curves = []
     for lab, per_k in data.items():
         ks = sorted(per_k)
-        st = [stats(list(per_k[k].values())) for k in ks]
+        st = [track_stats({t: list(v.values()) for t, v in per_k[k].items()}) for k in ks]
         tracks = sorted({t for k in ks for t in per_k[k]})
+        medians = {k: track_medians({t: list(v.values()) for t, v in per_k[k].items()}) for k in ks}
         curves.append(
             Curve(
                 label=lab,
@@ -216,10 +288,16 @@ def n_slices_curves(table: pd.DataFrame, *, metric: str = "si_sdr") -> SlicesCur
                 median=tuple(s["median"] for s in st),
                 q25=tuple(s["q25"] for s in st),
                 q75=tuple(s["q75"] for s in st),
-                tracks={t: tuple(per_k[k].get(t) for k in ks) for t in tracks},
+                tracks={t: tuple(medians[k].get(t) for k in ks) for t in tracks},
+                ci_low=tuple(s["ci_low"] for s in st),
+                ci_high=tuple(s["ci_high"] for s in st),
+                n_excerpts=max((int(s["n_excerpts"] or 0) for s in st), default=0),
             )
         )
-    baselines = {n: (kind, stats(list(values.values()))["median"]) for n, (kind, values) in base.items()}
+    baselines = {
+        n: (kind, track_stats({t: list(v.values()) for t, v in values.items()})["median"])
+        for n, (kind, values) in base.items()
+    }
     return SlicesCurves(
         metric=metric,
         n_tracks=int(table["track"].nunique()) if len(table) else 0,
@@ -234,9 +312,11 @@ def greedy_pairs(table: pd.DataFrame, *, metric: str = "si_sdr") -> pd.DataFrame
     Returns
     -------
     DataFrame
-        ``track``, ``setting``, ``label``, ``n_slices``, ``best_prefix``, and
-        ``original``, ``greedy``, ``greedy_best`` (*metric*) and ``original_loss``,
-        ``greedy_loss``, ``greedy_best_loss``.  The original order is the progressive
+        One row per track x excerpt x setting: ``track``, ``excerpt``, ``setting``,
+        ``label``, ``n_slices``, ``best_prefix``, and
+        ``original``, ``greedy``, ``greedy_best`` (*metric*), ``original_loss``,
+        ``greedy_loss``, ``greedy_best_loss`` (step loss, each in its last slice's view) and
+        the same with ``_yardstick`` (the common yardstick, empty when not recorded).  The original order is the progressive
         run's k = N.
     """
     _check_metric(metric)
@@ -244,9 +324,10 @@ def greedy_pairs(table: pd.DataFrame, *, metric: str = "si_sdr") -> pd.DataFrame
     runs: Dict[Tuple[str, str], Dict[str, Any]] = {}
     for r in table.to_dict("records"):
         e = runs.setdefault(
-            (r["track"], r["setting"]),
+            (r["track"], r["setting"], _value(r.get("excerpt"))),
             {
                 "track": r["track"],
+                "excerpt": _value(r.get("excerpt")),
                 "setting": r["setting"],
                 "label": setting_label(r, varied) or "all settings",
                 "n_slices": _value(r.get("n_slices")),
@@ -254,12 +335,15 @@ def greedy_pairs(table: pd.DataFrame, *, metric: str = "si_sdr") -> pd.DataFrame
         )
         if r["method"] == "progressive" and _value(r["k"]) == _value(r.get("n_slices")):
             e["original"], e["original_loss"] = _value(r[metric]), _value(r["loss"])
+            e["original_yardstick"] = _value(r.get("yardstick"))
         elif r["method"] in ("greedy", "greedy_best"):
             e[r["method"]], e[r["method"] + "_loss"] = _value(r[metric]), _value(r["loss"])
+            e[r["method"] + "_yardstick"] = _value(r.get("yardstick"))
             if r["method"] == "greedy_best":
                 e["best_prefix"] = _value(r["k"])
     columns = [
         "track",
+        "excerpt",
         "setting",
         "label",
         "n_slices",
@@ -270,6 +354,9 @@ def greedy_pairs(table: pd.DataFrame, *, metric: str = "si_sdr") -> pd.DataFrame
         "original_loss",
         "greedy_loss",
         "greedy_best_loss",
+        "original_yardstick",
+        "greedy_yardstick",
+        "greedy_best_yardstick",
     ]
     rows = [e for e in runs.values() if "greedy" in e and "original" in e]
     return pd.DataFrame([{c: e.get(c) for c in columns} for e in rows], columns=columns)
@@ -294,20 +381,26 @@ class StrategyGroups:
 
 
 def strategy_groups(table: pd.DataFrame, *, metric: str = "si_sdr") -> StrategyGroups:
-    """*metric* and loss after all N slices, grouped by gain strategy (over tracks x settings)."""
+    """*metric* and loss after all N slices, grouped by gain strategy: one value per track x
+    setting (the median over the track's excerpts)."""
     _check_metric(metric)
-    values: Dict[int, List[Optional[float]]] = {}
-    losses: Dict[int, List[Optional[float]]] = {}
+    cells: Dict[int, Dict[Tuple[str, str], Tuple[List[Optional[float]], List[Optional[float]]]]] = {}
     for r in table.to_dict("records"):
         if r["method"] != "progressive" or _value(r["k"]) != _value(r.get("n_slices")):
             continue
         s = _value(r.get("strategy"))
         s = _DEFAULT_STRATEGY if s is None else int(s)
-        values.setdefault(s, []).append(_value(r[metric]))
-        losses.setdefault(s, []).append(_value(r["loss"]))
-    strategies = tuple(sorted(values)) or (_DEFAULT_STRATEGY,)
+        v, loss = cells.setdefault(s, {}).setdefault((r["track"], r["setting"]), ([], []))
+        v.append(_value(r[metric]))
+        loss.append(_value(r["loss"]))
+
+    def median(xs: List[Optional[float]]) -> Optional[float]:
+        finite = [x for x in xs if x is not None and np.isfinite(x)]
+        return float(np.median(finite)) if finite else None
+
+    strategies = tuple(sorted(cells)) or (_DEFAULT_STRATEGY,)
     return StrategyGroups(
         strategies=strategies,
-        values={s: tuple(values.get(s, ())) for s in strategies},
-        losses={s: tuple(losses.get(s, ())) for s in strategies},
+        values={s: tuple(median(v) for v, _ in cells.get(s, {}).values()) for s in strategies},
+        losses={s: tuple(median(lo) for _, lo in cells.get(s, {}).values()) for s in strategies},
     )

@@ -8,8 +8,12 @@ parameter columns and writes them with :func:`write_table`, which
 
 Columns of a sweep table, in order::
 
-    track, setting, <parameters...>, target, method, kind, k, sequence,
+    track, excerpt, setting, <parameters...>, target, method, kind, k, sequence,
     loss, si_sdr, si_sdr_i, sdr, sir, sar, oracle, seconds
+
+``excerpt`` is the excerpt's start in seconds (the run's offset).  Several excerpts of a
+track are repeats of one measurement, not settings: ``setting`` leaves them out, and
+:mod:`.aggregate` takes the median over a track's excerpts before the median over tracks.
 
 ``kind`` is ``method`` for the Conv2D rows (all ORACLE) and the separator's kind
 (``floor``, ``oracle``, ``blind``) for a baseline.  ``loss`` is the fingerprint step
@@ -44,10 +48,13 @@ __all__ = [
 
 #: The one target so far (the four-stem study will add drums, bass, other).
 TARGET = "vocals"
-#: Metric columns (dB; ``loss`` is the fingerprint step loss in dB^2).
-METRICS = ("loss", "si_sdr", "si_sdr_i", "sdr", "sir", "sar")
+#: Metric columns (dB; ``loss`` is the fingerprint step loss in dB^2, measured in the last
+#: slice's view; ``yardstick`` / ``yardstick_raw`` the common yardstick in dB^2 -- the
+#: fingerprint distance to the vocal averaged over all 19 views / in the raw view, the same
+#: views for every k -- empty for runs recorded before it existed).
+METRICS = ("loss", "yardstick", "yardstick_raw", "si_sdr", "si_sdr_i", "sdr", "sir", "sar")
 #: Columns before the parameters, and after them.
-HEAD = ("track", "setting")
+HEAD = ("track", "excerpt", "setting")
 TAIL = ("target", "method", "kind", "k", "sequence") + METRICS + ("oracle", "seconds")
 
 _SCORE_COLUMNS = ("si_sdr", "si_sdr_i", "sdr", "sir", "sar")
@@ -65,6 +72,13 @@ def _scores(metrics: Optional[Scores]) -> Dict[str, Optional[float]]:
     return {k: (None if metrics is None else metrics.value(k)) for k in _SCORE_COLUMNS}
 
 
+def _yardstick(entry: Any) -> Dict[str, Optional[float]]:
+    y = getattr(entry, "yardstick", None)
+    if y is None:
+        return {"yardstick": None, "yardstick_raw": None}
+    return {"yardstick": y.mean_19, "yardstick_raw": y.raw}
+
+
 def record_rows(record: RunRecord, *, seconds: Optional[float] = None) -> List[Dict[str, Any]]:
     """Tidy rows of one run's Conv2D estimates (without track / setting / parameter columns).
 
@@ -80,6 +94,7 @@ def record_rows(record: RunRecord, *, seconds: Optional[float] = None) -> List[D
             "k": e.k,
             "sequence": _view_numbers(e.sequence),
             "loss": e.loss,
+            **_yardstick(e),
             **_scores(e.metrics),
             "oracle": True,
             "seconds": None if seconds is None else round(seconds, 3),
@@ -100,6 +115,8 @@ def baseline_rows(
             "k": None,
             "sequence": None,
             "loss": None,
+            "yardstick": None,
+            "yardstick_raw": None,
             **_scores(b.metrics),
             "oracle": b.oracle,
             "seconds": None if seconds is None else round(seconds, 3),
@@ -114,14 +131,14 @@ def parameter_columns(table: pd.DataFrame) -> List[str]:
 
 
 def _dtype(column: str) -> Any:
-    if column in METRICS or column == "seconds":
+    if column in METRICS or column in ("seconds", "excerpt"):
         return "float64"
     kind = _PARAMETER_TYPES.get(column)
-    if column == "k" or kind is int or column == "n_tracks":
+    if column == "k" or kind is int or column in ("n_tracks", "n_excerpts"):
         return "Int64"
     if column == "oracle" or kind is bool:
         return "boolean"
-    if kind is float or column.endswith(("_median", "_q25", "_q75", "_iqr")):
+    if kind is float or column.endswith(("_median", "_q25", "_q75", "_iqr", "_ci_low", "_ci_high")):
         return "float64"
     return "string"
 

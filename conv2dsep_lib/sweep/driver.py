@@ -128,7 +128,7 @@ def assemble_table(plan: SweepPlan, outcomes: Mapping[str, TaskOutcome]) -> pd.D
         o = outcomes.get(t.id)
         if t.kind != "experiment" or o is None or o.failed:
             continue
-        head = {"track": t.track.name, "setting": t.setting}
+        head = {"track": t.track.name, "excerpt": float(t.settings["offset"]), "setting": t.setting}
         head.update({p: t.settings.get(p, t.config.get(p)) for p in plan.parameters})
         for r in list(o.rows) + list(base_rows.get((t.track.name, t.baselines_run), ())):
             rows.append({**head, **r})
@@ -156,6 +156,7 @@ def run_sweep(
     progress: bool = True,
     arguments: Optional[Mapping[str, Any]] = None,
     yes: bool = False,
+    excerpts: Any = None,
 ) -> SweepResult:
     """Run the experiment for every track x setting and aggregate the results.
 
@@ -205,6 +206,11 @@ def run_sweep(
         The command line, recorded in ``sweep.json``.
     yes : bool
         Allow more than :data:`~conv2dsep_lib.sweep.plan.MAX_RUNS` runs.
+    excerpts : str or ExcerptSpec, optional
+        Excerpts as repeats (``"0,30,60"``, ``"3"``, ``"all"``; see :mod:`.excerpts`):
+        every setting runs on each excerpt of each track; the table's ``excerpt`` column
+        holds the offset and the summary takes the median over a track's excerpts, then
+        over tracks.  Default: one excerpt per setting at its ``offset``.
 
     Returns
     -------
@@ -252,6 +258,7 @@ def run_sweep(
         keep_audio=keep_audio,
         notebooks=notebooks,
         yes=yes,
+        excerpts=excerpts,
     )
     outcomes: Dict[str, TaskOutcome] = {}
     to_run: List[Task] = []

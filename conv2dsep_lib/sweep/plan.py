@@ -29,6 +29,7 @@ from ..core.errors import ParameterError
 from ..core.files import PathLike, check_writable_folder
 from ..core.provenance import __version__, numeric_code_hash
 from ..sources.datasets import Dataset, open_dataset, open_musdb
+from .excerpts import ExcerptSpec, excerpt_label, excerpt_offsets, files_seconds, parse_excerpts
 from .grid import (
     RUN_PARAMETERS,
     canonical_fixed,
@@ -150,6 +151,9 @@ class Task:
     bss, keep_audio, notebooks, baselines : bool
     baselines_run : str or None
         The setting folder of the baselines this experiment's rows are joined to.
+    excerpt : float or None
+        The excerpt's offset (s) when the sweep has ``--excerpts`` (then *setting* names the
+        setting without it, the group its excerpts are repeats of); ``None`` otherwise.
     """
 
     id: str
@@ -167,11 +171,16 @@ class Task:
     notebooks: bool = False
     baselines: bool = True
     baselines_run: Optional[str] = None
+    excerpt: Optional[float] = None
 
 
 @dataclass(frozen=True)
 class SweepPlan:
-    """A validated sweep: its tasks (baselines first per track) and what names them."""
+    """A validated sweep: its tasks (baselines first per track) and what names them.
+
+    ``excerpts`` is the parsed ``--excerpts`` (``None`` without it) and ``offsets`` each
+    track's excerpt offsets (track name -> offsets; empty without ``--excerpts``).
+    """
 
     tasks: Tuple[Task, ...]
     settings: Tuple[Mapping[str, Any], ...]
@@ -184,6 +193,8 @@ class SweepPlan:
     out: Path
     source: SourceSpec
     by_id: Mapping[str, Task] = field(default_factory=dict)
+    excerpts: Optional[ExcerptSpec] = None
+    offsets: Mapping[str, Tuple[float, ...]] = field(default_factory=dict)
 
 
 def _slug(name: str) -> str:
@@ -237,17 +248,23 @@ def plan_sweep(
     keep_audio: bool = False,
     notebooks: bool = False,
     yes: bool = False,
+    excerpts: Union[None, str, ExcerptSpec] = None,
 ) -> SweepPlan:
     """Validate everything and list the sweep's tasks (nothing is run or written).
 
-    Parameters are those of :func:`conv2dsep_lib.sweep.driver.run_sweep`.
+    Parameters are those of :func:`conv2dsep_lib.sweep.driver.run_sweep`.  With
+    *excerpts* (:func:`~.excerpts.parse_excerpts`) every setting runs on each excerpt of
+    each track, in ``runs/<track>/<setting>_at<offset>s/``; the setting's key leaves the
+    offset out (the excerpts are its repeats).
 
     Raises
     ------
     ParameterError
         Bad grid, no or unknown tracks, both or neither of *tracks* and *musdb*,
-        *out* not a folder.
+        *out* not a folder, bad *excerpts* or an offset past a track's end, *excerpts*
+        with an ``offset`` in the grid or *fixed*.
     """
+    spec = None if excerpts is None else parse_excerpts(excerpts)
     if (tracks is None) == (musdb is None):
         raise ParameterError(
             "tracks: give exactly one of a glob / prepared folder (--tracks) or a MUSDB18 root (--musdb)"
@@ -261,20 +278,44 @@ def plan_sweep(
     else:
         grid_dict = read_grid(grid)
     fixed = canonical_fixed(fixed)
+    if spec is not None and ("offset" in grid_dict or "offset" in fixed):
+        raise ParameterError(
+            "offset is given both in the grid / --set and by --excerpts: allowed one of them "
+            "(--excerpts makes the offsets repeats of every setting)"
+        )
+    if spec is not None and notebooks:
+        raise ParameterError("--excerpts was given with --notebooks: allowed one of them")
     out = check_writable_folder(out, name="--out").resolve()
     path = musdb if musdb is not None else tracks
     source = SourceSpec(
         path=os.path.abspath(os.path.expanduser(str(path))), musdb=musdb is not None, subset=subset
     )
     specs = _track_specs(source, names)
+    offsets: Dict[str, Tuple[float, ...]] = {}
+    if spec is not None:
+        duration = Config().replace(**{k: v for k, v in fixed.items() if k not in RUN_PARAMETERS}).duration
+        if "duration" in grid_dict:
+            raise ParameterError(
+                "duration is in the grid with --excerpts: allowed one excerpt length (--set duration=S)"
+            )
+        ds = open_source(source)
+        for t in specs:
+            seconds = files_seconds(ds.track(t.name).files)
+            offsets[t.name] = excerpt_offsets(
+                spec, track_seconds=seconds, duration=duration, track=f"track {t.name!r}"
+            )
     n_settings = math.prod(len(v) for v in grid_dict.values())
-    n_runs = n_settings * len(specs)
+    n_runs = n_settings * (sum(len(o) for o in offsets.values()) if spec is not None else len(specs))
     if n_runs > MAX_RUNS and not yes:  # counted before the grid is expanded: that alone takes long
         raise ParameterError(
-            f"the grid gives {n_settings} settings x {len(specs)} tracks = {n_runs} runs: allowed up to "
+            f"the grid gives {n_settings} settings x {len(specs)} tracks"
+            + (" x their excerpts" if spec is not None else "")
+            + f" = {n_runs} runs: allowed up to "
             f"{MAX_RUNS} without --yes (say --yes to run them all, or make the grid smaller)"
         )
     settings = expand_grid(grid_dict, fixed=fixed, notebooks=notebooks)
+    if spec is not None:  # the offset is not a setting: each excerpt is a repeat of every setting
+        settings = [{k: v for k, v in s.items() if k != "offset"} for s in settings]
     code = code_version()
     shown = shown_parameters(grid_dict, fixed)
     keys = [setting_key(s, shown=shown) for s in settings]
@@ -282,76 +323,92 @@ def plan_sweep(
         raise ParameterError("two settings of the grid share a folder name: allowed distinct settings")
     tasks: List[Task] = []
     common = {"bss": bool(bss), "keep_audio": bool(keep_audio), "notebooks": bool(notebooks), "code": code}
-    for spec in specs:
-        base_keys: Dict[str, str] = {}
+    for spec_ in specs:
+        # (setting, excerpt offset or None): the runs of this track
+        runs = [
+            (s, skey, off)
+            for s, skey in zip(settings, keys)
+            for off in (offsets[spec_.name] if spec is not None else (None,))
+        ]
+        base_keys: Dict[Tuple[str, Optional[float]], str] = {}
         planned = set()
         if baselines and not notebooks:
-            for s in settings:
-                cfg = Config().replace(**split_settings(s)[1])
-                bset = {"offset": s["offset"], **{f: getattr(cfg, f) for f in BASELINE_FIELDS}}
+            for s, skey, off in runs:
+                run_s = s if off is None else {**s, "offset": off}
+                cfg = Config().replace(**split_settings(run_s)[1])
+                bset = {"offset": run_s["offset"], **{f: getattr(cfg, f) for f in BASELINE_FIELDS}}
                 bkey = "baselines_" + setting_key(bset, shown=["offset"])
-                base_keys[setting_key(s, shown=shown)] = bkey
+                base_keys[(skey, off)] = bkey
                 if bkey in planned:  # shared by the settings with the same excerpt/STFT
                     continue
                 planned.add(bkey)
                 payload = {
                     "format": KEY_FORMAT,
                     "task": "baselines",
-                    "track": spec.identity,
+                    "track": spec_.identity,
                     "settings": bset,
                     "bss": bool(bss),
                 }
                 tasks.append(
                     Task(
-                        id=f"{spec.name}/{bkey}",
+                        id=f"{spec_.name}/{bkey}",
                         kind="baselines",
-                        track=spec,
+                        track=spec_,
                         setting=bkey,
                         settings=bset,
                         config=bset,
-                        run_dir=str(out / RUNS_DIR / spec.slug / bkey),
+                        run_dir=str(out / RUNS_DIR / spec_.slug / bkey),
                         key=cache_key({**payload, "code": code}),
                         key_payload=payload,
+                        excerpt=off,
                         **common,
                     )
                 )
-        for s, skey in zip(settings, keys):
-            config = Config().replace(**split_settings(s)[1]).to_dict()
+        for s, skey, off in runs:
+            run_s = s if off is None else {**s, "offset": off}
+            folder = skey if off is None else f"{skey}_{excerpt_label(off)}"
+            config = Config().replace(**split_settings(run_s)[1]).to_dict()
             payload = {
                 "format": KEY_FORMAT,
                 "task": "notebooks" if notebooks else "experiment",
-                "track": spec.identity,
-                "settings": s,
+                "track": spec_.identity,
+                "settings": run_s,
                 "config": config,
                 "bss": bool(bss),
                 "baselines": bool(baselines) if notebooks else None,
             }
             tasks.append(
                 Task(
-                    id=f"{spec.name}/{skey}",
+                    id=f"{spec_.name}/{folder}",
                     kind="experiment",
-                    track=spec,
+                    track=spec_,
                     setting=skey,
-                    settings=s,
+                    settings=run_s,
                     config=config,
-                    baselines_run=base_keys.get(skey),
+                    baselines_run=base_keys.get((skey, off)),
                     baselines=bool(baselines),
-                    run_dir=str(out / RUNS_DIR / spec.slug / skey),
+                    run_dir=str(out / RUNS_DIR / spec_.slug / folder),
                     key=cache_key({**payload, "code": code}),
                     key_payload=payload,
+                    excerpt=off,
                     **common,
                 )
             )
+    parameters = list(dict.fromkeys(list(RUN_PARAMETERS) + shown))
+    if spec is not None:
+        parameters.remove("offset")
     return SweepPlan(
         tasks=tuple(tasks),
         settings=tuple(settings),
         setting_keys=tuple(keys),
         tracks=tuple(specs),
-        parameters=tuple(dict.fromkeys(list(RUN_PARAMETERS) + shown)),
+        parameters=tuple(parameters),
         grid=grid_dict,
         fixed=fixed,
         code=code,
         out=out,
         source=source,
         by_id={t.id: t for t in tasks},
+        excerpts=spec,
+        offsets=offsets,
     )

@@ -2,8 +2,9 @@
 
 Layout of a sweep folder ``DIR``::
 
-    DIR/sweep.csv              tidy table: one row per track x setting x method (x k)
-    DIR/sweep_summary.csv      median, IQR (q25, q75) over tracks per setting x method x k
+    DIR/sweep.csv              tidy table: one row per track x excerpt x setting x method (x k)
+    DIR/sweep_summary.csv      median, IQR (q25, q75), bootstrap 95 % interval over tracks (of each
+                               track's median over its excerpts) per setting x method x k
     DIR/sweep_summary.md       the ORACLE statement, headline table, notes, failures
     DIR/sweep.json             manifest: grid, settings, tracks, code version, counts, failures
     DIR/si_sdr_vs_n_slices.png  greedy_vs_original.png  strategy_comparison.png
@@ -124,6 +125,8 @@ class SweepManifest:
             "bss": bool(p.tasks[0].bss) if p.tasks else None,
             "tracks": [{"name": t.name, "folder": t.slug, "identity": dict(t.identity)} for t in p.tracks],
             "settings": [{"setting": k, **s} for k, s in zip(p.setting_keys, p.settings)],
+            "excerpts": None if p.excerpts is None else p.excerpts.to_json(),
+            "offsets": {name: list(o) for name, o in p.offsets.items()},
             "counts": self.counts.to_json(),
             "failures": [f.to_json() for f in self.failures],
             "warnings": list(self.warnings),
@@ -223,12 +226,23 @@ def write_summary(
             f"{manifest.plan.tasks[0].bss if manifest.plan.tasks else None}",
             "",
         ]
+    repeats = (
+        "excerpt" in table.columns
+        and len(table)
+        and table.groupby(["track", "setting"])["excerpt"].nunique().max() > 1
+    )
     lines += [
         "## Median SI-SDR over tracks (dB)",
         "",
         "`progressive k=N`: all N slices in the original order; `best k`: the k with the highest "
-        "median; baselines beside. Full statistics (median, q25, q75, IQR of every metric) in "
-        f"`{SUMMARY_NAME}`, one row per track in `{TABLE_NAME}`.",
+        "median; baselines beside. "
+        + (
+            "Excerpts are repeats: each track's median over its excerpts first, then the median over tracks. "
+            if repeats
+            else ""
+        )
+        + "Full statistics (median, q25, q75, IQR and the bootstrap 95 % interval of the median, of every "
+        f"metric) in `{SUMMARY_NAME}`, one row per track and excerpt in `{TABLE_NAME}`.",
         "",
         _md_table(headline(table).to_dict("records")),
     ]

@@ -356,7 +356,7 @@ def _run_notebooks_task(task: Task, run_dir: Path) -> Tuple[RunRecord, Optional[
             "baselines": task.baselines,
         }
     )
-    only = [p.stem for p in list_notebooks() if not p.name.startswith("06_")]
+    only = [p.stem for p in list_notebooks() if int(p.name[:2]) < 6]  # 06, 07: sweep and claims views
     summary = run_notebooks(out_dir=run_dir / "workbook", parameters=params, only=only)
     if summary.failed:
         raise RuntimeError(

@@ -14,7 +14,9 @@ __all__ = ["SWEEP_LABELS", "plot_sweep_n_slices", "plot_sweep_greedy", "plot_swe
 
 #: Axis labels of the table's metrics.
 SWEEP_LABELS = {
-    "loss": f"fingerprint loss ({DB2})",
+    "loss": f"fingerprint step loss ({DB2}, in view k)",
+    "yardstick": f"yardstick: distance to the vocal, mean of 19 views ({DB2})",
+    "yardstick_raw": f"yardstick: distance to the vocal, raw view ({DB2})",
     "si_sdr": "SI-SDR (dB)",
     "si_sdr_i": "SI-SDR improvement (dB)",
     "sdr": "SDR (dB)",
@@ -44,11 +46,12 @@ def plot_sweep_n_slices(table: pd.DataFrame, *, metric: str = "si_sdr") -> Figur
     -------
     Figure
         One line per combination of the other varied settings: the median over
-        tracks after k slices (progressive, original order), a band from the 25th to
-        the 75th percentile, and (with one combination) each track faintly; the
+        tracks after k slices (progressive, original order) of each track's median over
+        its excerpts, a band from the 25th to the 75th percentile, bars of the bootstrap
+        95 % interval of the median, and (with one combination) each track faintly; the
         baselines' medians as horizontal lines.  A combination with one track is that
-        track's line, without a band.  Title says ORACLE; the legend is outside the
-        axes, to the right.
+        track's line (its median over excerpts), without a band.  Title says ORACLE; the
+        legend is outside the axes, to the right.
 
     See Also
     --------
@@ -81,13 +84,20 @@ def plot_sweep_n_slices(table: pd.DataFrame, *, metric: str = "si_sdr") -> Figur
                     label="single tracks" if j == 0 else None,
                 )
         ax.fill_between(k, nan_array(c.q25), nan_array(c.q75), color=color, alpha=0.18, lw=0)
+        med = nan_array(c.median)
+        if len(c.ci_low) == len(c.k):
+            lo, hi = nan_array(c.ci_low), nan_array(c.ci_high)
+            ax.errorbar(
+                k, med, yerr=np.vstack([med - lo, hi - med]), fmt="none", ecolor=color, capsize=3, lw=1.0
+            )
+        per = f", {c.n_excerpts} excerpts" if c.n_excerpts > n else ""
         ax.plot(
             k,
-            nan_array(c.median),
+            med,
             "o-",
             color=color,
             clip_on=False,
-            label=f"{c.label} (median of {n} tracks, IQR band)",
+            label=f"{c.label} (median of {n} tracks{per}; IQR band, 95 % CI bars)",
         )
     if d.curves:
         agg = "" if d.n_tracks == 1 else ", median"
@@ -104,6 +114,8 @@ def plot_sweep_n_slices(table: pd.DataFrame, *, metric: str = "si_sdr") -> Figur
         n_entries = len(ax.get_legend_handles_labels()[1])
         legend_outside(ax, ncol=1 if n_entries <= 24 else 2)
     over = "1 track" if d.n_tracks == 1 else f"median over {d.n_tracks} tracks"
+    if any(c.n_excerpts > len(c.tracks) for c in d.curves):
+        over += " (each track: median over its excerpts)"
     ax.set_title(f"Conv2D fingerprinting: {label} vs slices, {over}\n{ORACLE}", fontsize=10)
     fig.tight_layout()
     return fig
@@ -112,8 +124,10 @@ def plot_sweep_n_slices(table: pd.DataFrame, *, metric: str = "si_sdr") -> Figur
 def plot_sweep_greedy(table: pd.DataFrame, *, metric: str = "si_sdr") -> Figure:
     """Greedy order against the original order, one point per track x setting.
 
-    Left: the fingerprint loss after all N slices (original order on x, greedy
-    order and its best prefix on y; below the diagonal = greedy lower).  Right:
+    Left: the common yardstick (fingerprint distance to the vocal, mean of 19 views; the
+    step loss, each in its last slice's view, for tables recorded without it) after all N
+    slices (original order on x, greedy order and its best prefix on y; below the diagonal =
+    greedy lower).  Right:
     *metric* of the same extractions (above the diagonal = greedy better).  The
     counts in the titles show whether the two criteria agree.
 
@@ -137,8 +151,12 @@ def plot_sweep_greedy(table: pd.DataFrame, *, metric: str = "si_sdr") -> Figure:
         return fig
     labels = list(dict.fromkeys(p["label"] for p in pairs))
     colors = distinct_colors(len(labels))
-    for ax, key, name in ((ax_l, "loss", f"fingerprint loss ({DB2})"), (ax_m, "", label)):
-        suffix = "_loss" if key == "loss" else ""
+    ys = any(pd.notna(p.get("original_yardstick")) for p in pairs)
+    loss_key, loss_name = (
+        ("_yardstick", SWEEP_LABELS["yardstick"]) if ys else ("_loss", f"fingerprint loss ({DB2})")
+    )
+    for ax, key, name in ((ax_l, "loss", loss_name), (ax_m, "", label)):
+        suffix = loss_key if key == "loss" else ""
         xs_all, ys_all = [], []
         for i, lab in enumerate(labels):
             group = [p for p in pairs if p["label"] == lab]
@@ -182,9 +200,10 @@ def plot_sweep_greedy(table: pd.DataFrame, *, metric: str = "si_sdr") -> Figure:
             out[0 if d > 1e-9 * max(1.0, abs(o)) else 2 if d < -1e-9 * max(1.0, abs(o)) else 1] += 1
         return out
 
-    lo_, eq_, hi_ = tally("_loss", -1)
+    lo_, eq_, hi_ = tally(loss_key, -1)
     ax_l.set_title(
-        f"loss: greedy order (all N) lower / equal / higher in {lo_} / {eq_} / {hi_} of {len(pairs)} runs",
+        f"{'yardstick' if ys else 'loss'}: greedy order (all N) lower / equal / higher in {lo_} / {eq_} / {hi_} "
+        f"of {len(pairs)} runs",
         fontsize=9,
     )
     b_, e_, w_ = tally("", 1)
