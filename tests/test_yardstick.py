@@ -171,3 +171,43 @@ def test_run_yardsticks_equal_the_fingerprint_greedy_scores():
     np.testing.assert_allclose(
         [y.mean_19 for y in run.greedy.yardsticks], run.greedy.scores, rtol=0, atol=1e-9
     )
+
+
+def test_a_long_input_is_measured_exactly_on_evenly_spaced_blocks_of_windows():
+    """Above MAX_FRAMES windows: the blocks' fingerprints are exactly the whole spectrogram's
+    columns (margins cover the widest kernel, pooling stays aligned), so the yardstick equals
+    the distance computed from whole-spectrogram fingerprints on those windows."""
+    from conv2dsep_lib.core.config import Config
+    from conv2dsep_lib.method.fingerprint import fingerprint_db
+    from conv2dsep_lib.method.yardstick import MAX_FRAMES, measure_yardstick, yardstick_frames
+
+    config = Config()
+    rng = np.random.default_rng(5)
+    n_frames = 2 * MAX_FRAMES + 37  # odd: the last pooled column is a half pair
+    W = (np.abs(rng.standard_normal((config.n_bins, n_frames))) ** 2).astype(np.float32)
+    V = (np.abs(rng.standard_normal((config.n_bins, n_frames))) ** 2).astype(np.float32)
+    blocks = yardstick_frames(n_frames)
+    assert len(blocks) == 8 and blocks[0][0] == 0 and blocks[-1][1] >= n_frames - 1
+    assert all(a % 2 == 0 and b - a == 64 for a, b in blocks)
+    assert all(b1 <= a2 for (_, b1), (a2, _) in zip(blocks, blocks[1:]))  # no window twice
+    cols = np.concatenate([np.arange(a, b) for a, b in blocks])
+    targets = {v: fingerprint_db(V, v, config=config) for v in range(19)}
+    per_view = []
+    for v in range(19):
+        d = fingerprint_db(W, v, config=config)[:, cols] - targets[v][:, cols]
+        per_view.append(float(np.mean(d * d)))
+    ys = measure_yardstick(W, targets, config=config)
+    assert ys.frames == len(cols) == 512
+    np.testing.assert_allclose(ys.raw, per_view[0], rtol=1e-9)
+    np.testing.assert_allclose(ys.mean_19, np.mean(per_view), rtol=1e-9)
+    # from the vocal's magnitude (a run's TargetFingerprints): its blocks only, the same numbers
+    from_vocal = measure_yardstick(W, TargetFingerprints(V, config=config), config=config)
+    np.testing.assert_allclose(from_vocal.mean_19, ys.mean_19, rtol=1e-9)
+    # a known fingerprint (whole-length, as a slice step gives it) is used on the blocks' windows
+    known = {5: fingerprint_db(W, 5, config=config)}
+    assert measure_yardstick(W, targets, config=config, known=known).mean_19 == pytest.approx(
+        ys.mean_19, rel=1e-12
+    )
+    # short inputs: every window, no `frames` in the record
+    short = measure_yardstick(W[:, :100], {v: t[:, :100] for v, t in targets.items()}, config=config)
+    assert short.frames is None and "frames" not in short.to_json()

@@ -27,11 +27,23 @@ states and 8 greedy prefixes of ``best --slices 8``):
   yardstick to ~1e-12 dB^2 (``tests/test_yardstick.py``).
 
 Measured on 1025 x 100 (a 2-core machine): ~17 ms a state view by view, ~10 ms so.
+
+**Long inputs.**  The 19 views of a whole song cost ~1 s a state (they are passes over the
+whole spectrogram) and ~250 MB of temporaries.  Above :data:`MAX_FRAMES` windows the
+yardstick is therefore measured on :data:`N_BLOCKS` blocks of :data:`BLOCK_FRAMES`
+consecutive windows, evenly spaced over the input and the same for every state: each block's
+views are computed from the block and the :data:`MARGIN` windows on each side that the
+largest kernel (9 wide) reaches, so every measured window's fingerprint is exactly column
+*w* of the whole spectrogram's (pooling stays aligned: blocks and margins start on even
+windows).  Up to :data:`MAX_FRAMES` windows (excerpts up to ~25 s at the default STFT) every
+window is measured; :attr:`Yardstick.frames` says how many were.
 """
 
 from __future__ import annotations
 
 import math
+import threading
+import weakref
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Dict, List, Mapping, Optional, Protocol, Tuple
@@ -44,7 +56,23 @@ from .fingerprint import fingerprint_db, resampler
 from .transforms import to_db
 from .views import VIEWS, _frequency_operator
 
-__all__ = ["Yardstick", "YARDSTICK_NOTE", "ViewFingerprints", "measure_yardstick"]
+__all__ = [
+    "Yardstick",
+    "YARDSTICK_NOTE",
+    "ViewFingerprints",
+    "measure_yardstick",
+    "yardstick_frames",
+    "MAX_FRAMES",
+]
+
+#: Inputs up to this many windows are measured on every window.
+MAX_FRAMES = 512
+#: Longer inputs: this many blocks of :data:`BLOCK_FRAMES` consecutive windows.
+N_BLOCKS = 8
+BLOCK_FRAMES = 64
+#: Windows each side of a block that its views read (the largest kernel is 9 windows wide;
+#: even, so that 2 x 2 pooling stays aligned).
+MARGIN = 4
 
 #: What the yardstick is, in one line (figures, tables and ``results.json``'s schema note).
 YARDSTICK_NOTE = (
@@ -68,16 +96,25 @@ class Yardstick:
 
     raw: float
     mean_19: float
+    frames: Optional[int] = None
 
     def to_json(self) -> Dict[str, Any]:
-        return {"raw": _finite_or_none(self.raw), "mean_19": _finite_or_none(self.mean_19)}
+        out = {"raw": _finite_or_none(self.raw), "mean_19": _finite_or_none(self.mean_19)}
+        if self.frames is not None:
+            out["frames"] = int(self.frames)  # measured on these many windows (a long input)
+        return out
 
     @classmethod
     def from_json(cls, d: Optional[Mapping[str, Any]]) -> Optional["Yardstick"]:
         """``None`` for ``None`` (a record written before the yardstick existed)."""
         if d is None:
             return None
-        return cls(raw=_nan_if_none(d.get("raw")), mean_19=_nan_if_none(d.get("mean_19")))
+        frames = d.get("frames")
+        return cls(
+            raw=_nan_if_none(d.get("raw")),
+            mean_19=_nan_if_none(d.get("mean_19")),
+            frames=None if frames is None else int(frames),
+        )
 
 
 def _finite_or_none(x: float) -> Optional[float]:
@@ -124,6 +161,111 @@ def measure_yardstick(
         target_fps=targets)``.
     """
     known = known or {}
+    n_frames = np.shape(magnitude)[-1]
+    if np.ndim(magnitude) == 2 and n_frames > MAX_FRAMES:
+        return _measure_blocks(magnitude, targets, config=config, known=known)
+    return _measure(magnitude, targets, config=config, known=known)
+
+
+def yardstick_frames(n_frames: int) -> List[Tuple[int, int]]:
+    """The ``(start, stop)`` windows the yardstick measures: ``[(0, n_frames)]`` up to
+    :data:`MAX_FRAMES`, else :data:`N_BLOCKS` evenly spaced blocks of :data:`BLOCK_FRAMES`
+    starting on even windows."""
+    if n_frames <= MAX_FRAMES:
+        return [(0, n_frames)]
+    last = n_frames - BLOCK_FRAMES
+    starts = [2 * int(round(i * last / (N_BLOCKS - 1) / 2)) for i in range(N_BLOCKS)]
+    starts = [min(s, last - (last % 2)) for s in starts]
+    return [(s, s + BLOCK_FRAMES) for s in starts]
+
+
+def _measure_blocks(
+    magnitude: np.ndarray,
+    targets: "ViewFingerprints",
+    *,
+    config: Config,
+    known: Mapping[int, Optional[np.ndarray]],
+) -> Yardstick:
+    """:func:`measure_yardstick` of a long input on :func:`yardstick_frames` (see the module
+    docstring): each block's squared differences summed, then divided by the points measured."""
+    n_frames = magnitude.shape[-1]
+    blocks = yardstick_frames(n_frames)
+    target_blocks = _target_blocks(targets, blocks, config=config)
+    sums = np.zeros(N_VIEWS)
+    count = 0
+    for (start, stop), block_targets in zip(blocks, target_blocks):
+        lo, hi = max(0, start - MARGIN), min(n_frames, stop + MARGIN)
+        inner = slice(start - lo, stop - lo)
+        patch = np.ascontiguousarray(magnitude[:, lo:hi])
+        block_known = {v: fp[:, start:stop] for v, fp in known.items() if fp is not None}
+        fps = _view_fingerprints(patch, config=config, known=block_known)
+        for view in range(N_VIEWS):
+            fp = block_known.get(view)
+            if fp is None:
+                fp = fps[view][:, inner]
+            d = fp - block_targets[view]
+            sums[view] += float(np.sum(d * d))
+        count += (stop - start) * config.n_points
+    dists = sums / count
+    return Yardstick(raw=float(dists[0]), mean_19=float(dists.mean()), frames=sum(b - a for a, b in blocks))
+
+
+_TARGET_BLOCKS: "weakref.WeakKeyDictionary[Any, List[Dict[int, np.ndarray]]]" = weakref.WeakKeyDictionary()
+_TARGET_LOCK = threading.Lock()
+
+
+def _target_blocks(
+    targets: "ViewFingerprints", blocks: List[Tuple[int, int]], *, config: Config
+) -> List[Dict[int, np.ndarray]]:
+    """The vocal's fingerprints on the blocks' windows, per block and view.  From the vocal's
+    magnitude when *targets* holds it (:class:`~conv2dsep_lib.method.experiments.TargetFingerprints`:
+    computed on the blocks once per run and kept beside it, instead of 19 whole-song
+    fingerprints, ~230 MB for 3 minutes), else sliced from *targets*."""
+    vocal = getattr(targets, "magnitude", None)
+    if vocal is None or np.ndim(vocal) != 2:
+        return [{v: targets[v][:, a:b] for v in range(N_VIEWS)} for a, b in blocks]
+    with _TARGET_LOCK:
+        cached = _TARGET_BLOCKS.get(targets)
+        if cached is None:
+            n_frames = vocal.shape[-1]
+            cached = []
+            for start, stop in blocks:
+                lo, hi = max(0, start - MARGIN), min(n_frames, stop + MARGIN)
+                fps = _view_fingerprints(np.ascontiguousarray(vocal[:, lo:hi]), config=config, known={})
+                cached.append({v: fp[:, start - lo : stop - lo] for v, fp in fps.items()})
+            _TARGET_BLOCKS[targets] = cached
+        return cached
+
+
+def _view_fingerprints(
+    magnitude: np.ndarray, *, config: Config, known: Mapping[int, Optional[np.ndarray]]
+) -> Dict[int, np.ndarray]:
+    """The dB fingerprints of *magnitude* in every view not in *known* (``None`` = compute)."""
+    W = np.asarray(magnitude, dtype=np.float64)
+    family = _family_points(W, [v for v in _FAMILY if known.get(v) is None], config.n_points)
+    out: Dict[int, np.ndarray] = {}
+    for view in range(N_VIEWS):
+        if known.get(view) is not None:
+            continue
+        if view in family:
+            out[view] = to_db(family.pop(view), amin=config.amin, top_db=config.top_db, axis=-2)
+        elif view in _POOLS:
+            out[view] = to_db(
+                _pooled_points(W, view, config.n_points), amin=config.amin, top_db=config.top_db, axis=-2
+            )
+        else:
+            out[view] = fingerprint_db(W, view, config=config)
+    return out
+
+
+def _measure(
+    magnitude: np.ndarray,
+    targets: "ViewFingerprints",
+    *,
+    config: Config,
+    known: Mapping[int, Optional[np.ndarray]],
+) -> Yardstick:
+    """:func:`measure_yardstick` on every window."""
     W = np.asarray(magnitude, dtype=np.float64)
     family: Dict[int, np.ndarray] = {}
     if W.ndim == 2:

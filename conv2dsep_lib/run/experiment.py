@@ -34,6 +34,7 @@ from ..method.experiments import (
 from ..method.fingerprint import fingerprint_distance
 from ..method.transforms import istft_magnitude_phase, stft, unit_phase
 from ..method.views import VIEW_NAMES
+from ..method.yardstick import MAX_FRAMES as YARDSTICK_MAX_FRAMES
 from ..method.yardstick import Yardstick, measure_yardstick
 from ..results.record import (
     BestPrefix,
@@ -270,8 +271,8 @@ def run_experiment(
                         best_progressive[:] = [rank, magnitude]
 
         def measure(key: str, magnitude: np.ndarray, known: Dict[int, Optional[np.ndarray]]) -> None:
-            with ys_lock:
-                queued = pending[0] < MAX_PENDING_YARDSTICKS
+            with ys_lock:  # a long input is measured on blocks (cheap): here, holding nothing
+                queued = pending[0] < MAX_PENDING_YARDSTICKS and magnitude.shape[-1] <= YARDSTICK_MAX_FRAMES
                 pending[0] += queued
             if queued:
                 lanes.add(yardstick_job, key, magnitude, known, True)
