@@ -66,7 +66,7 @@ def _print_summary(record, folder: Path) -> None:
         return _fmt(None if scores is None else scores.value(key))
 
     print(f"\n{record.note}")
-    print(f"{'k':>3}  {'loss (dB^2)':>12}  {'SI-SDR':>7}  {'SDR':>7}  {'SIR':>7}  {'SAR':>7}   last slice")
+    print(f"{'k':>3}  {'loss (dB²)':>12}  {'SI-SDR':>7}  {'SDR':>7}  {'SIR':>7}  {'SAR':>7}   last slice")
     for p in record.progressive:
         print(
             f"{p.n_slices:>3}  {p.loss:>12.6f}  {metric(p.metrics, 'si_sdr'):>7}  {metric(p.metrics, 'sdr'):>7}  "

@@ -32,7 +32,7 @@ __all__ = ["ExcerptRow", "input_offsets", "run_excerpts", "excerpts_markdown"]
 
 @dataclass(frozen=True)
 class ExcerptRow:
-    """One excerpt's headline numbers (dB; loss in dB^2).  ORACLE: the method read the true vocal.
+    """One excerpt's headline numbers (dB; loss in dB²).  ORACLE: the method read the true vocal.
 
     Attributes
     ----------
@@ -67,7 +67,7 @@ class ExcerptRow:
 #: Columns of the summary: attribute -> heading.
 _COLUMNS = (
     ("si_sdr_all", "SI-SDR k=N"),
-    ("loss_all", "loss k=N (dB^2, view N)"),
+    ("loss_all", "loss k=N (dB², view N)"),
     ("best_k", "best k (SI-SDR)"),
     ("si_sdr_best_k", "SI-SDR best k"),
     ("greedy_best", "SI-SDR greedy best prefix"),

@@ -74,7 +74,7 @@ class StepResult:
         The slice applied (1..18).
     fit : EQResult
         The fitted EQ: ``eq_db`` [shape=(n_points, n_frames)], ``loss`` and
-        ``loss_curve`` [shape=(num_iterations,)] (dB^2), also exposed here.
+        ``loss_curve`` [shape=(num_iterations,)] (dB²), also exposed here.
     working_db : np.ndarray [shape=(n_bins, n_frames)] or None
         ``dB(W)`` of the magnitude the step started from; released (``None``) once
         :attr:`magnitude` has been computed from it.
@@ -125,7 +125,7 @@ class StepResult:
 
     @property
     def loss(self) -> float:
-        """The step loss, ``mean((m + e - v)**2)`` after the last iteration (dB^2)."""
+        """The step loss, ``mean((m + e - v)**2)`` after the last iteration (dB²)."""
         return self.fit.loss
 
     @property
@@ -255,7 +255,7 @@ class GreedyResult:
 
     @property
     def losses(self) -> List[float]:
-        """Step loss of the chosen slice at every position (dB^2)."""
+        """Step loss of the chosen slice at every position (dB²)."""
         return [s.loss for s in self.steps]
 
     @property

@@ -167,7 +167,7 @@ def fingerprint_distance(
     Returns
     -------
     float
-        dB^2.
+        dB².
     """
     if target_fps is None and target_mag is None:
         raise ParameterError("fingerprint_distance needs target_mag or target_fps")

@@ -4,7 +4,7 @@ toward the vocal fingerprint.
 All four take the fingerprints in dB, ``m`` (working mixture) and ``v`` (vocal), both
 [shape=(..., n_points, n_frames)], and return an :class:`EQResult` whose ``eq_db`` is
 the additive dB correction ``e`` and whose ``loss_curve[t]`` is the seed's loss
-``mean((m + e_t - v) ** 2)`` (dB^2) after iteration ``t + 1``.  Using one loss for all
+``mean((m + e_t - v) ** 2)`` (dB²) after iteration ``t + 1``.  Using one loss for all
 four makes them comparable (notebook 02).
 
 * **Strategy 3** (the seed's, :func:`strategy3_db_descent`): gradient descent on the
@@ -53,9 +53,9 @@ class EQResult:
     eq_db : np.ndarray [shape=(..., n_points, n_frames)]
         Additive correction in dB, within ``+-clip_db``.
     loss : float
-        The step loss ``mean((m + e - v) ** 2)`` after the last iteration (dB^2).
+        The step loss ``mean((m + e - v) ** 2)`` after the last iteration (dB²).
     loss_curve : np.ndarray [shape=(num_iterations,)]
-        The loss after each iteration (dB^2), ``loss_curve[-1] == loss``.  It may be
+        The loss after each iteration (dB²), ``loss_curve[-1] == loss``.  It may be
         computed on first access (a greedy candidate that is not chosen never needs
         it).
     """

@@ -5,8 +5,8 @@ and k = 8, or two greedy prefixes) are measured in different views and are not c
 The yardstick measures every state the same way:
 
 * ``raw`` -- ``mean((fp_0(W) - fp_0(V))**2)``: the distance in the raw view (view 0, the
-  magnitude itself resampled to ``n_points`` per window), dB^2;
-* ``mean_19`` -- the same distance averaged over all 19 views, dB^2 -- exactly
+  magnitude itself resampled to ``n_points`` per window), dB²;
+* ``mean_19`` -- the same distance averaged over all 19 views, dB² -- exactly
   :func:`~conv2dsep_lib.method.fingerprint.fingerprint_distance` with its defaults (the same
   arithmetic in the same order, so the same bits).
 
@@ -24,7 +24,7 @@ states and 8 greedy prefixes of ``best --slices 8``):
   ``{g, r g, g2}`` (a Gaussian, its first and its zero-mean second derivative): three passes
   across time and five across frequency serve all nine (:func:`_family_points`), instead of 19
   rank-1 terms.  The same correlations summed in another order: equal to ~1e-15 relative, the
-  yardstick to ~1e-12 dB^2 (``tests/test_yardstick.py``).
+  yardstick to ~1e-12 dB² (``tests/test_yardstick.py``).
 
 Measured on 1025 x 100 (a 2-core machine): ~17 ms a state view by view, ~10 ms so.
 
@@ -77,7 +77,7 @@ MARGIN = 4
 #: What the yardstick is, in one line (figures, tables and ``results.json``'s schema note).
 YARDSTICK_NOTE = (
     "yardstick: fingerprint distance of the working magnitude to the vocal, mean((fp(W) - fp(V))**2) "
-    "in dB^2, in the raw view (raw) and averaged over all 19 views (mean_19) -- the same views for "
+    "in dB², in the raw view (raw) and averaged over all 19 views (mean_19) -- the same views for "
     "every k and every greedy prefix"
 )
 
@@ -89,9 +89,9 @@ class Yardstick:
     Attributes
     ----------
     raw : float
-        dB^2, view 0 (the magnitude itself).
+        dB², view 0 (the magnitude itself).
     mean_19 : float
-        dB^2, the mean over all 19 views (what "best k by loss" compares).
+        dB², the mean over all 19 views (what "best k by loss" compares).
     """
 
     raw: float

@@ -185,7 +185,7 @@ class ClaimsReport:
     si_sdr, loss : KCurve
         Per-k curves (loss: the seed's step loss, measured in view k).
     yardstick : KCurve or None
-        The common yardstick per k (mean over 19 views, dB^2), when the records have it.
+        The common yardstick per k (mean over 19 views, dB²), when the records have it.
     irm : Spread
         SI-SDR of the ideal ratio mask (oracle ceiling).
     greedy : tuple of GreedyOrders
@@ -508,7 +508,7 @@ def _findings(
             else "step loss (measured in view k: losses of different k do not compare)"
         )
         out.append(
-            f"Lowest median {what} at k={min(lk)[1]} ({min(lk)[0]:.3g} dB^2); highest median SI-SDR at "
+            f"Lowest median {what} at k={min(lk)[1]} ({min(lk)[0]:.3g} dB²); highest median SI-SDR at "
             f"k={max(med)[1]}."
         )
     if single_slices:

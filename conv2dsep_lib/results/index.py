@@ -133,7 +133,7 @@ class RunEntry:
         ``conv2dsep best --learning-rate 0.9``; for a library call, what its caller
         recorded (e.g. ``notebook 04_greedy``).
     loss : float
-        The fingerprint loss after all N slices (dB^2).
+        The fingerprint loss after all N slices (dB²).
     final : Score
         The Conv2D estimate after all N slices in the original order (ORACLE).
     best : Score or None

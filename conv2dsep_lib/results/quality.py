@@ -33,9 +33,9 @@ __all__ = [
 ]
 
 LOSS_VS_QUALITY_NOTE = "a negative rank correlation means lower fingerprint loss went with higher SI-SDR"
-#: The loss "best k by loss" compares: the yardstick's mean over the 19 views (dB^2).
+#: The loss "best k by loss" compares: the yardstick's mean over the 19 views (dB²).
 YARDSTICK_LOSS = "yardstick.mean_19"
-#: The seed's step loss (dB^2, measured in the view of the last slice applied).
+#: The seed's step loss (dB², measured in the view of the last slice applied).
 STEP_LOSS = "step_loss"
 
 

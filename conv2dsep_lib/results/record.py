@@ -90,7 +90,7 @@ class ProgressiveStep:
     sequence : tuple of str
         The view names applied, in order.
     loss : float
-        The step loss of the last slice, ``mean((m + e - v)**2)`` in dB^2, measured in
+        The step loss of the last slice, ``mean((m + e - v)**2)`` in dB², measured in
         view k (the seed's number).
     step_losses : tuple of float
         The step loss after each of the k slices.
@@ -101,7 +101,7 @@ class ProgressiveStep:
         The wav of the extracted vocal, relative to the run folder.
     yardstick : Yardstick or None
         The common yardstick of the state after k slices (the fingerprint distance to the
-        vocal in view 0 and averaged over all 19 views, dB^2): comparable across k, unlike
+        vocal in view 0 and averaged over all 19 views, dB²): comparable across k, unlike
         *loss*.  ``None`` in a record written before it existed.
     """
 
@@ -142,7 +142,7 @@ class ProgressiveStep:
 
 @dataclass(frozen=True)
 class Candidate:
-    """One greedy candidate: its score (the criterion) and its step loss (dB^2)."""
+    """One greedy candidate: its score (the criterion) and its step loss (dB²)."""
 
     score: float
     loss: float
@@ -375,11 +375,11 @@ class EstimateEntry:
         Slices applied.
     sequence : tuple of str
     loss : float
-        The last step loss (dB^2, measured in the last slice's view).
+        The last step loss (dB², measured in the last slice's view).
     metrics : Scores or None
     audio : str or None
     yardstick : Yardstick or None
-        The common yardstick (dB^2, the same views for every estimate).
+        The common yardstick (dB², the same views for every estimate).
     """
 
     key: str

@@ -17,7 +17,7 @@ track are repeats of one measurement, not settings: ``setting`` leaves them out,
 
 ``kind`` is ``method`` for the Conv2D rows (all ORACLE) and the separator's kind
 (``floor``, ``oracle``, ``blind``) for a baseline.  ``loss`` is the fingerprint step
-loss (dB^2, in the last slice's view); the metrics are dB; an empty cell is missing.
+loss (dB², in the last slice's view); the metrics are dB; an empty cell is missing.
 """
 
 from __future__ import annotations
@@ -48,8 +48,8 @@ __all__ = [
 
 #: The one target so far (the four-stem study will add drums, bass, other).
 TARGET = "vocals"
-#: Metric columns (dB; ``loss`` is the fingerprint step loss in dB^2, measured in the last
-#: slice's view; ``yardstick`` / ``yardstick_raw`` the common yardstick in dB^2 -- the
+#: Metric columns (dB; ``loss`` is the fingerprint step loss in dB², measured in the last
+#: slice's view; ``yardstick`` / ``yardstick_raw`` the common yardstick in dB² -- the
 #: fingerprint distance to the vocal averaged over all 19 views / in the raw view, the same
 #: views for every k -- empty for runs recorded before it existed).
 METRICS = ("loss", "yardstick", "yardstick_raw", "si_sdr", "si_sdr_i", "sdr", "sir", "sar")

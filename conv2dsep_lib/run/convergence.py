@@ -45,7 +45,7 @@ class ConvergenceGrid:
     si_sdr : np.ndarray [shape=(n_iter, n_lr)]
         dB, of the extracted vocal (mixture phase) against the true vocal.
     loss : np.ndarray [shape=(n_iter, n_lr)]
-        The step loss (dB^2, measured in the slice's view).
+        The step loss (dB², measured in the slice's view).
     fraction : np.ndarray [shape=(n_iter, n_lr)]
         ``1 - (1 - 2 lr)**n``: the fraction of the dB correction reached (unclipped).
     mixture_si_sdr : float

@@ -76,7 +76,7 @@ class SliceReport:
 
     @property
     def loss(self) -> float:
-        """The step loss (dB^2)."""
+        """The step loss (dB²)."""
         return self.step.loss
 
 

@@ -238,12 +238,12 @@ def claims_markdown(
     lines += ["", "## SI-SDR, yardstick and step loss per k (median over tracks [95 % CI], ORACLE)", ""]
     ys = report.yardstick
     lines += [
-        "| k | SI-SDR (dB) | yardstick (dB^2, mean of 19 views) | step loss (dB^2, in view k) |",
+        "| k | SI-SDR (dB) | yardstick (dB², mean of 19 views) | step loss (dB², in view k) |",
         "|---|---|---|---|",
     ]
     for i, (k, s, lo) in enumerate(zip(report.si_sdr.k, report.si_sdr.spreads, report.loss.spreads)):
-        y = "n/a (not recorded)" if ys is None else _fmt_spread(ys.spreads[i], "dB^2")
-        lines.append(f"| {k} | {_fmt_spread(s, 'dB')} | {y} | {_fmt_spread(lo, 'dB^2')} |")
+        y = "n/a (not recorded)" if ys is None else _fmt_spread(ys.spreads[i], "dB²")
+        lines.append(f"| {k} | {_fmt_spread(s, 'dB')} | {y} | {_fmt_spread(lo, 'dB²')} |")
     lines.append(f"| oracle_irm | {_fmt_spread(report.irm, 'dB')} | | |")
     return "\n".join(lines) + "\n"
 

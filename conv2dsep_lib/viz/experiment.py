@@ -133,7 +133,7 @@ def plot_final_loss_comparison(record: RunRecord) -> Figure:
 
     Bars: the seed's step loss (each measured in the view of its last slice, so bars of
     different k are in different views).  Diamonds, when the record has it: the common
-    yardstick of the same estimates (mean over the 19 views, also dB^2) -- the one to
+    yardstick of the same estimates (mean over the 19 views, also dB²) -- the one to
     compare them on.
     """
     ests = record.estimates()

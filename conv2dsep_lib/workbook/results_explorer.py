@@ -48,7 +48,7 @@ def update_results_explorer(box) -> None:
         sources,
         config=box.data["config"],
         vmin=floor,
-        title=f"{key}: loss {entry.loss:.4f} dB^2, SI-SDR {si_text} -- {ORACLE}",
+        title=f"{key}: loss {entry.loss:.4f} dB², SI-SDR {si_text} -- {ORACLE}",
     )
     players = box.data["players"]
     if key not in players:
