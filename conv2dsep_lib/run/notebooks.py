@@ -464,10 +464,11 @@ def run_notebooks(
         raise ParameterError(f"timeout={timeout!r} is invalid: allowed whole seconds >= 1")
     kernel = kernel_info(kernel_name)
 
-    # ipykernel 7 warns on every start that its local TCP sockets are unencrypted; keep
-    # the terminal for failures (errors still show).
+    # ipykernel 7 warns on every start that its local TCP sockets are unencrypted, and logs
+    # "KeyboardInterrupt caught in kernel" at ERROR when jupyter_client interrupts it on shut
+    # down; a failing cell or a dead kernel is reported by papermill, not by this log.
     quiet_kernel = (
-        {"extra_arguments": ["--IPKernelApp.log_level=ERROR"]}
+        {"extra_arguments": ["--IPKernelApp.log_level=CRITICAL"]}
         if any("ipykernel" in a for a in kernel["argv"]) and not log_output
         else {}
     )
