@@ -5,7 +5,6 @@ import json
 import os
 import re
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -144,8 +143,9 @@ def test_two_workers_give_the_numbers_of_one(demo, tmp_path):
 
 def test_pool_workers_take_the_runs_in_the_order_given(demo, tmp_path):
     """Runs start in the order given (the driver's: longest first, one excerpt at a time): with
-    one worker they finish in that order, as in this process; with two, each worker keeps to
-    the excerpt it has loaded."""
+    one worker they finish in that order, as in this process; with two, every run runs once.
+    Which worker takes which run is the pool's (the one that is idle when the driver submits
+    it); the choice the driver makes for a finishing worker is tested in test_sweep_schedule."""
     from conv2dsep_lib.sweep.executors import _iter_pool, iter_local
     from conv2dsep_lib.sweep.schedule import order_tasks
 
@@ -155,17 +155,7 @@ def test_pool_workers_take_the_runs_in_the_order_given(demo, tmp_path):
     assert [o.id for o in _iter_pool(tasks, 1)] == [t.id for t in tasks]
     outcomes = list(_iter_pool(tasks, 2))
     assert sorted(o.id for o in outcomes) == sorted(t.id for t in tasks)
-    by_id = {t.id: t for t in tasks}
-    runs_of = {}  # worker pid -> the tracks of its runs, in the order they finished
-    for o in outcomes:
-        task = by_id[o.id]
-        pid = json.loads((Path(task.run_dir) / "results.json").read_text())["sweep"]["pid"]
-        runs_of.setdefault(pid, []).append(task.track.name)
-    assert len(runs_of) == 2
-    for tracks in runs_of.values():  # a worker leaves an excerpt only when none of its runs is left
-        left = [tr for i, tr in enumerate(tracks) if i == 0 or tracks[i - 1] != tr]
-        assert len(left) == len(set(left)), runs_of
-    assert len({tracks[0] for tracks in runs_of.values()}) == 2  # they start on different excerpts
+    assert all(o.status == "ok" for o in outcomes), [o for o in outcomes if o.status != "ok"]
 
 
 # ------------------------------------------------------------------ ETA

@@ -9,7 +9,9 @@
   its initializer (:func:`~.tasks.warm_up`), and stays for all the runs, taking the next
   one whenever it is free: the driver keeps one run per worker in flight and gives a worker
   that finishes the next run of the excerpt it has loaded, else of an excerpt no other worker
-  is on (:func:`~.schedule.next_for_worker`; runs in the order given, the longest first).  The workers ignore SIGINT from their first instruction.
+  is on (:func:`~.schedule.next_for_worker`; runs in the order given, the longest first).
+  The pool hands a submitted run to whichever worker is idle: almost always the one that just
+  finished; when two finish at once they may swap, which only costs a re-read of the audio.  The workers ignore SIGINT from their first instruction.
   Ctrl-C in the driver cancels what has not started and stops the workers (SIGTERM
   interrupts a running run; its atomic writers drop their temporary files).
 * **Dask** (``scheduler``, ``dask_local`` or a ``client``): the same task function via
