@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
-import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -147,17 +145,6 @@ def excerpts_markdown(rows: Sequence[ExcerptRow], *, title: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _move_into_place(staged: Path, final: Path) -> None:
-    """Replace *final* by *staged* (same file system); the old folder is removed after."""
-    old = None
-    if final.exists():
-        old = final.with_name(f".{final.name}.old-{os.getpid()}")
-        os.replace(final, old)
-    os.replace(staged, final)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
 def run_excerpts(args: argparse.Namespace, *, load_input: Any) -> int:
     """``best`` / ``progressive`` over ``--excerpts``: each run, then the summary.
 
@@ -174,10 +161,10 @@ def run_excerpts(args: argparse.Namespace, *, load_input: Any) -> int:
         0.
     """
     from ..core.config import check_n_slices
-    from ..results.index import entry_from_record, index_lock, update_index
     from ..results.record import read_record
     from ..run.experiment import run_experiment
     from ..run.outputs import check_outputs, output_dir_name, write_outputs
+    from ..sources.inputs import input_files
     from .options import check_out, config_from_args
 
     spec = parse_excerpts(args.excerpts)
@@ -187,38 +174,33 @@ def run_excerpts(args: argparse.Namespace, *, load_input: Any) -> int:
     out = check_out(Path(args.out))
     offsets = input_offsets(args, spec, config)  # before any work
     name = output_dir_name(n_slices, config=config, greedy=greedy)
-    for off in offsets:
-        check_outputs(out, n_slices=n_slices, name=f"{name}_{excerpt_label(off)}")
-    staging = out / f".excerpts-{os.getpid()}"
+    inputs = input_files(
+        data_dir=args.data_dir, mixture=args.mixture, vocal=args.vocal, musdb=args.musdb, track=args.track
+    )
+    for off in offsets:  # before any work
+        check_outputs(out, n_slices=n_slices, inputs=inputs, name=f"{name}_{excerpt_label(off)}")
     rows: List[ExcerptRow] = []
-    try:
-        for i, off in enumerate(offsets, start=1):
-            if not args.quiet:
-                print(f"excerpt {i}/{len(offsets)} at {off:g} s", file=sys.stderr)
-            args.offset = off
-            pair = load_input(args, config)
-            for warning in pair.warnings:
-                print(f"{PROG}: warning: {warning}", file=sys.stderr)
-            exp = run_experiment(
-                pair,
-                config=config,
-                n_slices=n_slices,
-                greedy=greedy,
-                baselines=not args.no_baselines,
-                bss=not args.no_bss,
-            )
-            arguments = {
-                k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k != "func"
-            }
-            written = write_outputs(exp, staging, arguments=arguments, by_settings=True)
-            final = out / f"{written.name}_{excerpt_label(off)}"
-            with index_lock(out) as lock:
-                _move_into_place(written, final)
-                record = read_record(final)
-                update_index(out, entry_from_record(record, folder=final.name), lock=lock)
-            rows.append(_row(record, off, final.name))
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    for i, off in enumerate(offsets, start=1):
+        if not args.quiet:
+            print(f"excerpt {i}/{len(offsets)} at {off:g} s", file=sys.stderr)
+        args.offset = off
+        pair = load_input(args, config)
+        for warning in pair.warnings:
+            print(f"{PROG}: warning: {warning}", file=sys.stderr)
+        exp = run_experiment(
+            pair,
+            config=config,
+            n_slices=n_slices,
+            greedy=greedy,
+            baselines=not args.no_baselines,
+            bss=not args.no_bss,
+        )
+        arguments = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k != "func"}
+        # the same crash-safe swap, input check and locked index update as a single run
+        final = write_outputs(
+            exp, out, arguments=arguments, by_settings=True, index=True, suffix=f"_{excerpt_label(off)}"
+        )
+        rows.append(_row(read_record(final), off, final.name))
     title = f"{args.command} --slices {n_slices}: {len(rows)} excerpts of one input"
     text = excerpts_markdown(rows, title=title)
     md = out / f"excerpts_{name}.md"

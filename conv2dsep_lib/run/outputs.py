@@ -135,9 +135,10 @@ def write_outputs(
     plots: bool = True,
     by_settings: bool = False,
     index: bool = False,
+    suffix: str = "",
     progress: NoProgress = NO_PROGRESS,
 ) -> Path:
-    """Write the seed's layout under ``out_root/output_progressive_{N}slices[_<tag>]/``.
+    """Write the seed's layout under ``out_root/output_progressive_{N}slices[_<tag>][suffix]/``.
 
     Everything goes into a temporary sibling folder that replaces the final one only
     when complete, so an interrupted run leaves the previous outputs (or nothing), never
@@ -159,6 +160,8 @@ def write_outputs(
         (:mod:`conv2dsep_lib.results.index`): the swap into place and the index update
         happen under one lock, so two runs writing at once leave an index that describes
         the folders that are there.
+    suffix : str
+        Appended to the folder name (``"_at30s"``: one folder per excerpt of ``--excerpts``).
     progress : NoProgress
         The run's progress hooks (:mod:`.progress`): stages ``figures`` and ``writing``.
 
@@ -167,7 +170,7 @@ def write_outputs(
     Path
         The output folder.
     """
-    name = folder_for(exp, by_settings=by_settings)
+    name = folder_for(exp, by_settings=by_settings) + suffix
     final = check_outputs(out_root, n_slices=exp.n_slices, inputs=exp.pair.files, name=name)
     with index_lock(out_root, take=False) as lock:
         with staging_folder(final) as tmp:
