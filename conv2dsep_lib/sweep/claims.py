@@ -26,8 +26,12 @@ from ..core.config import MAX_SLICES
 from ..core.errors import ParameterError
 from ..core.files import PathLike, atomic_path, write_json
 from ..results.claims import SEED_K, ClaimsReport, KCurve, claims_report
-from ..results.repeats import Spread
+from ..results.repeats import Spread, agreement, spread_over_tracks, track_medians
 from ..results.tables import read_table
+from ..sources.demo_set import build_demo_set
+from ..sources.layout import DEFAULT_DEMO_ROOT
+from ..viz.claims import plot_claims_curves, plot_claims_intervals
+from ..viz.common import save_figure
 from .driver import SweepResult, run_sweep
 from .grid import canonical_fixed
 from .report import TABLE_NAME
@@ -133,8 +137,6 @@ def _si_at(table: Any, k: int, *, score: Optional[str]) -> Dict[Tuple[str, float
 def convergence_effect(default: Any, converged: Any, *, k: int) -> Optional[ConvergenceEffect]:
     """:class:`ConvergenceEffect` of two tables (the study's, the converged progressive runs'),
     over the excerpts both have; ``None`` when they share none."""
-    from ..results.repeats import agreement, spread_over_tracks, track_medians
-
     a, b = _si_at(default, k, score="step_loss"), _si_at(converged, k, score=None)
     values: Dict[str, list] = {}
     for key in sorted(set(a) & set(b)):
@@ -159,9 +161,6 @@ class ClaimsResult:
 
 
 def _default_tracks() -> str:
-    from ..sources.demo_set import build_demo_set
-    from ..sources.layout import DEFAULT_DEMO_ROOT
-
     result = build_demo_set(DEFAULT_DEMO_ROOT)
     if result.skipped:
         raise ParameterError(
@@ -264,9 +263,6 @@ def _write(
     write_json(out / CLAIMS_JSON, {**report.to_json(), "study": dict(meta)})
     files["claims_json"] = str(out / CLAIMS_JSON)
     if plots:
-        from ..viz.claims import plot_claims_curves, plot_claims_intervals
-        from ..viz.common import save_figure
-
         for key, fig in (
             ("curves", plot_claims_curves(report, converged=converged)),
             ("intervals", plot_claims_intervals(report)),
@@ -484,9 +480,6 @@ def ensure_claims(
     out = Path(folder)
     if (out / CLAIMS_JSON).is_file() and (out / TABLE_NAME).is_file():
         return load_claims(out)
-    from ..sources.demo_set import build_demo_set
-    from ..sources.layout import DEFAULT_DEMO_ROOT
-
     root = Path(DEFAULT_DEMO_ROOT if demo_root is None else demo_root)
     result = build_demo_set(root, seeds=TINY_CLAIMS["seeds"])
     if result.skipped:

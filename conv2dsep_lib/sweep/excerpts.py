@@ -29,6 +29,7 @@ from typing import Mapping, Optional, Tuple
 from ..core.checks import check_offset
 from ..core.errors import ParameterError
 from ..core.files import PathLike
+from ..sources.audio import audio_info
 
 __all__ = [
     "ALLOWED",
@@ -218,7 +219,6 @@ def audio_seconds(path: PathLike) -> Optional[float]:
             return float(out)
         except (OSError, ValueError, subprocess.SubprocessError):
             return None
-    from ..sources.audio import audio_info
 
     info = audio_info(p)
     return float(info.frames) / float(info.samplerate)

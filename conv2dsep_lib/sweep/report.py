@@ -26,6 +26,7 @@ from ..core.files import PathLike, atomic_path
 from ..results.aggregate import greedy_pairs, headline, strategy_groups, summarise
 from ..results.record import ORACLE_NOTE
 from ..results.tables import write_table
+from ..viz.common import save_figure
 from ..viz.sweep import plot_sweep_greedy, plot_sweep_n_slices, plot_sweep_strategies
 from .plan import SweepPlan
 
@@ -160,8 +161,6 @@ def _md_table(rows: Sequence[Mapping[str, Any]], *, floatfmt: str = ".2f") -> st
 
 
 def _save_png(fig: Figure, path: Path) -> Path:
-    from ..viz.common import save_figure  # 150 dpi, full colour, as every saved figure
-
     with atomic_path(path) as tmp:
         save_figure(fig, tmp)
     return path

@@ -37,6 +37,7 @@ from ..results.record import ORACLE_NOTE, BaselineRecord, RunRecord
 from ..results.tables import baseline_rows, record_rows
 from ..run.baselines import score_baselines
 from ..run.experiment import build_record, run_experiment
+from ..run.notebooks import list_notebooks, run_notebooks
 from ..separators.registry import compute_baselines
 from ..sources.audio import AudioPair, write_wav
 from .plan import BASELINE_FIELDS, Task, cache_key, code_version, open_source
@@ -338,8 +339,7 @@ def _run_baselines_task(task: Task, run_dir: Path) -> Tuple[BaselinesRun, Option
 
 
 def _run_notebooks_task(task: Task, run_dir: Path) -> Tuple[RunRecord, Optional[str]]:
-    from ..run.notebooks import list_notebooks, run_notebooks
-    from ..run.outputs import output_dir_name
+    from ..run.outputs import output_dir_name  # run.outputs imports the figures: only who needs it
 
     s, cfg = task.settings, task.config
     params: Dict[str, Any] = dict(task.track.notebook_input)

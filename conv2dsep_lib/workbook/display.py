@@ -27,6 +27,7 @@ from matplotlib.figure import Figure
 
 from ..core.files import PathLike, atomic_path
 from ..results.record import ORACLE_NOTE
+from ..viz.common import save_figure
 
 __all__ = [
     "DISPLAY_DPI",
@@ -101,8 +102,6 @@ def show_figure(
 
     png = figure_png(fig, dpi=dpi)
     if save is not None:
-        from ..viz.common import save_figure
-
         with atomic_path(save) as tmp:
             save_figure(fig, tmp)
     img = Image(data=png, format="png")
