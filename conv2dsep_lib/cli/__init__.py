@@ -32,6 +32,7 @@ from .options import (
     check_out,
     config_from_args,
     examples,
+    recorded_arguments,
     wants_progress,
 )
 
@@ -126,7 +127,7 @@ def cmd_experiment(args: argparse.Namespace) -> int:
     )
     check_outputs(out, n_slices=n_slices, inputs=inputs, name=name)  # before any work
     previous = find_entry(out, name) if not args.quiet else None
-    arguments = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k != "func"}
+    arguments = recorded_arguments(args)
     with start_progress(
         wants_progress(args),
         command=args.command,
@@ -307,7 +308,7 @@ def cmd_notebooks(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         progress_bar=wants_progress(args),
         echo=None if args.quiet else print,
-        arguments={k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k != "func"},
+        arguments=recorded_arguments(args),
     )
     for e in run.failed:
         print(
@@ -386,7 +387,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     fixed = parse_set(args.set or [])
     excerpts = None if args.excerpts is None else parse_excerpts(args.excerpts)
     workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
-    arguments = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k != "func"}
+    arguments = recorded_arguments(args)
     try:
         res = run_sweep(
             args.tracks,

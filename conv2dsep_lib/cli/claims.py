@@ -14,7 +14,14 @@ import sys
 from pathlib import Path
 
 from ..core.errors import ParameterError
-from .options import PROG, add_excerpts_argument, examples, positive_integer, wants_progress
+from .options import (
+    PROG,
+    add_excerpts_argument,
+    examples,
+    positive_integer,
+    recorded_arguments,
+    wants_progress,
+)
 
 __all__ = ["add_claims_parser", "cmd_claims"]
 
@@ -101,7 +108,7 @@ def cmd_claims(args: argparse.Namespace) -> int:
         raise ParameterError(f"--seed-k {args.seed_k} is invalid: allowed 1..{n_slices}")
     fixed = parse_set(args.set or [])
     excerpts = None if args.excerpts is None else parse_excerpts(args.excerpts)
-    arguments = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k != "func"}
+    arguments = recorded_arguments(args)
     try:
         res = run_claims(
             args.tracks,

@@ -23,7 +23,7 @@ from ..core.config import Config
 from ..core.errors import ParameterError
 from ..core.files import atomic_path, write_json
 from ..sweep.excerpts import ExcerptSpec, excerpt_label, excerpt_offsets, files_seconds, parse_excerpts
-from .options import PROG
+from .options import PROG, recorded_arguments
 
 __all__ = ["ExcerptRow", "input_offsets", "run_excerpts", "excerpts_markdown"]
 
@@ -195,7 +195,7 @@ def run_excerpts(args: argparse.Namespace, *, load_input: Any) -> int:
             baselines=not args.no_baselines,
             bss=not args.no_bss,
         )
-        arguments = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k != "func"}
+        arguments = recorded_arguments(args)
         # the same crash-safe swap, input check and locked index update as a single run
         final = write_outputs(
             exp, out, arguments=arguments, by_settings=True, index=True, suffix=f"_{excerpt_label(off)}"

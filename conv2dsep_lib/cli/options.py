@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any, Dict
 
 from ..core.checks import check_offset
 from ..core.config import GREEDY_SCORES, LIMITS, MAX_SLICES, Config
@@ -37,6 +38,7 @@ __all__ = [
     "config_from_args",
     "add_input_arguments",
     "check_out",
+    "recorded_arguments",
     "add_experiment_parser",
     "add_prepare_parser",
     "add_evaluate_parser",
@@ -220,6 +222,11 @@ def add_input_arguments(parser: argparse.ArgumentParser, *, pad: bool = True, de
         default="test" if defaults else None,
         help="MUSDB18 subset (default test)",
     )
+
+
+def recorded_arguments(args: argparse.Namespace) -> Dict[str, Any]:
+    """The command's arguments as ``results.json`` records them (paths as text)."""
+    return {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k != "func"}
 
 
 def check_out(out: Path, *, name: str = "--out") -> Path:

@@ -148,25 +148,17 @@ def loss_vs_quality(progressive: Sequence[Any]) -> LossVsQuality:
     si = [math.nan if p.metrics is None else p.metrics.si_sdr for p in progressive]
     best_si_k = int(np.nanargmax(si)) + 1 if np.isfinite(si).any() else None
     has_yardstick = bool(progressive) and all(getattr(p, "yardstick", None) is not None for p in progressive)
-    if not has_yardstick:
-        best = _best_k(steps)
-        return LossVsQuality(
-            spearman_loss_vs_si_sdr=_spearman(steps, si),
-            best_k_by_loss=best,
-            best_k_by_si_sdr=best_si_k,
-            agree=best_si_k == best,
-            loss=STEP_LOSS,
-        )
-    losses = [p.yardstick.mean_19 for p in progressive]
+    losses = [p.yardstick.mean_19 for p in progressive] if has_yardstick else steps
     best = _best_k(losses)
     return LossVsQuality(
         spearman_loss_vs_si_sdr=_spearman(losses, si),
         best_k_by_loss=best,
         best_k_by_si_sdr=best_si_k,
         agree=best_si_k == best,
-        loss=YARDSTICK_LOSS,
-        step_loss_spearman_vs_si_sdr=_spearman(steps, si),
-        best_k_by_step_loss=_best_k(steps),
+        loss=YARDSTICK_LOSS if has_yardstick else STEP_LOSS,
+        # ranked by the yardstick: the seed's step-loss ranking is kept beside it
+        step_loss_spearman_vs_si_sdr=_spearman(steps, si) if has_yardstick else None,
+        best_k_by_step_loss=_best_k(steps) if has_yardstick else None,
     )
 
 
