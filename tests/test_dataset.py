@@ -41,12 +41,11 @@ def demo_root(tmp_path_factory):
 
 def test_demo_sources_are_mixed_formats(demo_root):
     src = demo_root / "process" / "100-window"
-    assert sorted(p.name for p in src.iterdir()) == [
-        "demo_song_0_100-full.wav",
-        "demo_song_0_100-stem.wav",
-        "demo_song_2_100-full.aiff",
-        "demo_song_2_100-stem.aiff",
-    ]
+    assert sorted(p.name for p in src.iterdir()) == sorted(
+        f"demo_song_{seed}_100-{tag}.{ext}"
+        for seed, ext in ((0, "wav"), (2, "aiff"))
+        for tag in ("full", "stem", "drums", "bass", "other")
+    )
     wav, aiff = (
         sf.info(str(src / "demo_song_0_100-full.wav")),
         sf.info(str(src / "demo_song_2_100-stem.aiff")),

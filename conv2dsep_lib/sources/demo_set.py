@@ -1,9 +1,10 @@
 """The demo set: synthesised songs written as *source* files, then prepared.
 
 :func:`build_demo_set` (``conv2dsep prepare --demo``, and ``make demo``) writes each
-song's mixture and vocal into ``<root>/process/100-window/`` in a rotating format and
-prepares it into ``<root>/rtg/100-window/demo_song_<seed>/`` through the same code a
-user's pairs go through (:mod:`.prepare`).  The songs are synthetic
+song's mixture, vocal and band stems (drums, bass, other) into
+``<root>/process/100-window/`` in a rotating format and prepares them into
+``<root>/rtg/100-window/demo_song_<seed>/`` through the same code a user's pairs go
+through (:mod:`.prepare`).  The songs are synthetic
 (:func:`conv2dsep_lib.sources.song.synthesize_song`): nothing is downloaded.
 """
 
@@ -19,9 +20,17 @@ from ..core.config import Config
 from ..core.errors import ParameterError
 from ..core.files import PathLike, atomic_write_bytes
 from .audio import encode_audio, resample
-from .layout import DEFAULT_DEMO_ROOT, MANIFEST_NAME, MIXTURE_TAG, OUTPUT_NAMES, VOCAL_TAG
+from .layout import (
+    DEFAULT_DEMO_ROOT,
+    MANIFEST_NAME,
+    MIXTURE_TAG,
+    OUTPUT_NAMES,
+    STEM_NAMES,
+    STEM_TAGS,
+    VOCAL_TAG,
+)
 from .prepare import PairReport, PrepareResult, file_reader, run_pairs, sha256
-from .song import synthesize_song
+from .song import BAND_TARGETS, synthesize_song
 
 __all__ = ["DEMO_FORMATS", "DEMO_DURATION", "demo_song_dir", "build_demo_set"]
 
@@ -48,12 +57,19 @@ def _write_source_file(path: Path, y: np.ndarray, sr: int, fmt: str, subtype: st
 
 
 def _demo_is_current(folder: Path, files: Dict[str, Path], config: Config) -> Optional[PairReport]:
-    """A cheap check: outputs present and the manifest matches sources and config."""
+    """A cheap check: outputs present and the manifest matches sources and config.
+
+    *files* maps roles (``mixture``, ``vocal``, and the stems' targets) to source files;
+    every role must be in the manifest with the file's checksum, and every stem's
+    ``isolated_<target>.wav`` must exist, so a demo prepared before stems existed is
+    not current.
+    """
     try:
         manifest = json.loads((folder / MANIFEST_NAME).read_text())
     except (OSError, ValueError):
         return None
-    if not all((folder / n).is_file() for n in OUTPUT_NAMES.values()):
+    outputs = [*OUTPUT_NAMES.values(), *(STEM_NAMES[t] for t in files if t in STEM_NAMES)]
+    if not all((folder / n).is_file() for n in outputs):
         return None
     if (
         manifest.get("sr") != config.sr
@@ -85,16 +101,21 @@ def build_demo_set(
     """Synthesise demo songs as *source* files and prepare them with :func:`prepare`'s code.
 
     For each seed, :func:`conv2dsep_lib.sources.song.synthesize_song` makes a song (the seed
-    picks tempo, key and voice register) whose mixture and vocal are written as
-    ``demo_song_<seed>_100-full.<ext>`` / ``demo_song_<seed>_100-stem.<ext>`` into
-    ``<root>/process/100-window/`` in the format of :data:`DEMO_FORMATS` (seed 0:
-    float WAV 44.1 kHz stereo; 1: 24-bit FLAC 48 kHz stereo; 2: 16-bit AIFF 32 kHz
-    mono; then again), and then prepared (offset 0) into
-    ``<root>/rtg/100-window/demo_song_<seed>/``.
+    picks tempo, key and voice register) whose mixture, vocal and band stems are
+    written as ``demo_song_<seed>_100-full.<ext>``, ``demo_song_<seed>_100-stem.<ext>``,
+    ``demo_song_<seed>_100-drums.<ext>``, ``..._100-bass.<ext>`` and
+    ``..._100-other.<ext>`` into ``<root>/process/100-window/`` in the format of
+    :data:`DEMO_FORMATS` (seed 0: float WAV 44.1 kHz stereo; 1: 24-bit FLAC 48 kHz
+    stereo; 2: 16-bit AIFF 32 kHz mono; then again), and then prepared (offset 0) into
+    ``<root>/rtg/100-window/demo_song_<seed>/`` (``stereo_mixture.wav``,
+    ``isolated_vocal.wav``, ``stereo_instrumental.wav``, ``isolated_drums.wav``,
+    ``isolated_bass.wav``, ``isolated_other.wav``, ``manifest.json``).
 
     Deterministic and idempotent: existing source files are reused, and a pair
     whose manifest already matches its sources' checksums and the config is not
-    read again, so a second call costs a few checksums.
+    read again, so a second call costs a few checksums.  A demo set written before
+    the stems existed is completed: the stems are added, the mixture and vocal files
+    (the same bytes) are left alone, and the manifest is rewritten.
 
     Parameters
     ----------
@@ -124,9 +145,11 @@ def build_demo_set(
         ext, fmt, subtype, file_sr, channels = DEMO_FORMATS[int(seed) % len(DEMO_FORMATS)]
         name = f"demo_song_{int(seed)}"
         files = {"mixture": src / f"{name}{MIXTURE_TAG}.{ext}", "vocal": src / f"{name}{VOCAL_TAG}.{ext}"}
+        stems = {t: src / f"{name}{STEM_TAGS[t]}.{ext}" for t in BAND_TARGETS}
+        files.update(stems)
         if force or not all(p.is_file() for p in files.values()):
             song = synthesize_song(seed=int(seed), duration=duration)
-            for role, y in (("mixture", song.mixture), ("vocal", song.vocal)):
+            for role, y in (("mixture", song.mixture), ("vocal", song.vocal), *song.stems.items()):
                 y = resample(y, song.sr, file_sr)
                 if channels == 1:
                     y = y.mean(axis=0, keepdims=True)
@@ -138,15 +161,19 @@ def build_demo_set(
         if current is not None:
             reports.append(current)
             continue
+        # prepared before the stems existed, from these very sources and config: its three
+        # outputs come out the same bytes, only the manifest changes -- overwrite it
+        old = _demo_is_current(folder, {r: files[r] for r in ("mixture", "vocal")}, config)
+        upgrade = old is not None and not set(STEM_TAGS) & set((old.manifest or {}).get("sources", {}))
         reports.extend(
             run_pairs(
-                [(name, file_reader(files["mixture"], files["vocal"]), files, None)],
+                [(name, file_reader(files["mixture"], files["vocal"], stems=stems), files, None)],
                 dest,
                 subfolders=True,
                 config=config,
                 offset=0.0,
                 align=False,
-                force=force,
+                force=force or upgrade,
                 protect=[src],
             )
         )

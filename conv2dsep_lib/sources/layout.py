@@ -17,9 +17,9 @@ command line and the notebooks).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from ..core.errors import ParameterError
 from ..core.files import PathLike
@@ -30,6 +30,11 @@ __all__ = [
     "INSTRUMENTAL_NAME",
     "MANIFEST_NAME",
     "OUTPUT_NAMES",
+    "TARGETS",
+    "STEM_NAMES",
+    "MUSDB_STEM_NAMES",
+    "MUSDB_MIXTURE_NAME",
+    "STEM_TAGS",
     "MIXTURE_TAG",
     "VOCAL_TAG",
     "SOURCE_PATTERN",
@@ -47,10 +52,31 @@ INSTRUMENTAL_NAME = "stereo_instrumental.wav"
 MANIFEST_NAME = "manifest.json"
 #: Role -> file name of a prepared pair.
 OUTPUT_NAMES = {"mixture": MIXTURE_NAME, "vocal": VOCAL_NAME, "instrumental": INSTRUMENTAL_NAME}
+#: The four targets (MUSDB18's stems), in report order; ``vocals`` is the workbook's default.
+TARGETS = ("vocals", "drums", "bass", "other")
+#: Target -> file name of its stem in a prepared folder (the vocal keeps the seed's name;
+#: the other three are optional, written by ``prepare`` when the sources have them).
+STEM_NAMES = {
+    "vocals": VOCAL_NAME,
+    "drums": "isolated_drums.wav",
+    "bass": "isolated_bass.wav",
+    "other": "isolated_other.wav",
+}
+#: Target -> file name in a MUSDB18-HQ track folder (``mixture.wav`` beside them); a folder of
+#: your own in this naming may hold any subset of the four.
+MUSDB_STEM_NAMES = {target: f"{target}.wav" for target in TARGETS}
+MUSDB_MIXTURE_NAME = "mixture.wav"
 #: Name tags of source files: ``<name>_100-full.<ext>`` / ``<name>_100-stem.<ext>``.
 MIXTURE_TAG = "_100-full"
 VOCAL_TAG = "_100-stem"
-SOURCE_PATTERN = re.compile(r"^(?P<name>.+)(?P<tag>_100-full|_100-stem)\.(?P<ext>[A-Za-z0-9]+)$")
+#: Optional source stems beside a pair: ``<name>_100-drums.<ext>`` (and ``-bass``, ``-other``).
+STEM_TAGS = {"drums": "_100-drums", "bass": "_100-bass", "other": "_100-other"}
+#: A source file name: ``<name><tag>.<ext>``, *tag* the mixture's, the vocal's or a stem's.
+SOURCE_PATTERN = re.compile(
+    r"^(?P<name>.+)(?P<tag>"
+    + "|".join(re.escape(t) for t in (MIXTURE_TAG, VOCAL_TAG, *STEM_TAGS.values()))
+    + r")\.(?P<ext>[A-Za-z0-9]+)$"
+)
 
 #: The default input of every experiment (when it holds a pair).
 DEFAULT_DATA_DIR = Path("data/rtg/100-window")
@@ -65,11 +91,53 @@ DEFAULT_DEMO_ROOT = Path("data/demo")
 
 @dataclass(frozen=True)
 class SourcePair:
-    """A matched source pair: ``<name>_100-full.<ext>`` + ``<name>_100-stem.<ext>``."""
+    """A matched source pair: ``<name>_100-full.<ext>`` + ``<name>_100-stem.<ext>``.
+
+    Attributes
+    ----------
+    name : str
+    mixture, vocal : Path
+    stems : dict of str -> Path
+        The optional other stems found beside the pair, by target (keys of
+        :data:`STEM_TAGS`: ``"drums"``, ``"bass"``, ``"other"``, in that order):
+        ``<name>_100-drums.<ext>`` etc.  Empty when there are none.
+    """
 
     name: str
     mixture: Path
     vocal: Path
+    stems: Dict[str, Path] = field(default_factory=dict)
+
+
+#: Source role -> name tag (``mixture``, ``vocal``, then the stems' targets).
+_ROLE_TAGS = {"mixture": MIXTURE_TAG, "vocal": VOCAL_TAG, **STEM_TAGS}
+_TAG_ROLES = {tag: role for role, tag in _ROLE_TAGS.items()}
+
+
+def _problem(name: str, found: Dict[str, List[Path]]) -> Optional[str]:
+    """Why the files of *name* are not one pair (None when they are).
+
+    The mixture and the vocal are checked first (missing, then several), as before
+    stems existed, so the messages of plain pairs are unchanged.
+    """
+    for role in ("mixture", "vocal"):
+        if not found[role]:
+            missing = [f"{name}{_ROLE_TAGS[r]}.<ext>" for r in ("mixture", "vocal") if not found[r]]
+            partner = found["vocal" if role == "mixture" else "mixture"]
+            have = (partner or next(paths for paths in found.values() if paths))[0].name
+            return f"missing partner: found {have} but no {' and no '.join(missing)}"
+        if len(found[role]) > 1:
+            return (
+                f"several {role} files ({', '.join(p.name for p in found[role])}): "
+                f"allowed one {name}{_ROLE_TAGS[role]}.<ext>"
+            )
+    for target, tag in STEM_TAGS.items():
+        if len(found[target]) > 1:
+            return (
+                f"several {target} files ({', '.join(p.name for p in found[target])}): "
+                f"allowed one {name}{tag}.<ext>"
+            )
+    return None
 
 
 def find_pairs(
@@ -81,21 +149,24 @@ def find_pairs(
     ----------
     source : path
         Folder of ``<name>_100-full.<ext>`` (mixture) and ``<name>_100-stem.<ext>``
-        (vocal) files; not searched recursively.
+        (vocal) files, and optionally ``<name>_100-drums.<ext>``,
+        ``<name>_100-bass.<ext>`` and ``<name>_100-other.<ext>`` (:data:`STEM_TAGS`)
+        beside a pair; not searched recursively.
 
     Returns
     -------
     pairs : list of SourcePair
-        Complete pairs, sorted by name.
+        Complete pairs (with the stems found beside them), sorted by name.
     problems : list of (name, reason)
-        Names with a missing partner or several files for one role.
+        Names with a missing partner (a stem file without its mixture and vocal
+        included) or several files for one role.
     ignored : list of str
-        File names that follow neither pattern (hidden files are not listed).
+        File names that follow none of the patterns (hidden files are not listed).
 
     Raises
     ------
     ParameterError
-        A missing source folder, or one without any ``*_100-full/stem`` file.
+        A missing source folder, or one without any ``*_100-<tag>`` file.
     """
     src = Path(source)
     if not src.is_dir():
@@ -112,8 +183,8 @@ def find_pairs(
         if m is None:
             ignored.append(p.name)
             continue
-        role = "mixture" if m.group("tag") == MIXTURE_TAG else "vocal"
-        roles.setdefault(m.group("name"), {"mixture": [], "vocal": []})[role].append(p)
+        found = roles.setdefault(m.group("name"), {role: [] for role in _ROLE_TAGS})
+        found[_TAG_ROLES[m.group("tag")]].append(p)
     if not roles:
         raise ParameterError(
             f"source folder {str(src)!r} holds no pairs: allowed <name>{MIXTURE_TAG}.<ext> (mixture) "
@@ -122,17 +193,10 @@ def find_pairs(
     pairs, problems = [], []
     for name in sorted(roles):
         found = roles[name]
-        bad = None
-        for role, tag in (("mixture", MIXTURE_TAG), ("vocal", VOCAL_TAG)):
-            if not found[role]:
-                have = found["vocal" if role == "mixture" else "mixture"][0].name
-                bad = f"missing partner: found {have} but no {name}{tag}.<ext>"
-            elif len(found[role]) > 1:
-                bad = f"several {role} files ({', '.join(p.name for p in found[role])}): allowed one {name}{tag}.<ext>"
-            if bad:
-                break
+        bad = _problem(name, found)
         if bad:
             problems.append((name, bad))
         else:
-            pairs.append(SourcePair(name, found["mixture"][0], found["vocal"][0]))
+            stems = {target: found[target][0] for target in STEM_TAGS if found[target]}
+            pairs.append(SourcePair(name, found["mixture"][0], found["vocal"][0], stems))
     return pairs, problems, ignored

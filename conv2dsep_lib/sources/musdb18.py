@@ -17,8 +17,12 @@ Nothing is downloaded: ``musdb.DB`` is always given an existing ``root``.
 
 Decisions
 ---------
-* Only the mixture and the vocals are read (the workbook separates the vocal);
-  the instrumental is ``mixture - vocals`` as in ``conv2dsep prepare``.
+* A track is the mixture and the vocals (an HQ folder needs ``mixture.wav`` and
+  ``vocals.wav``); ``drums``, ``bass`` and ``other`` are read too when there
+  (always in a ``.stem.mp4``; in an HQ folder when the file exists), for the other
+  targets.  Roles are ``mixture``, ``vocal`` (the vocals, as everywhere in the
+  workbook), ``drums``, ``bass``, ``other``.  The instrumental is
+  ``mixture - vocals`` as in ``conv2dsep prepare``.
 * Audio is returned channels-first, float32, at the file's rate (44100 Hz for
   MUSDB18); resampling to the config's rate is the caller's job
   (:mod:`conv2dsep_lib.sources.datasets`).
@@ -36,6 +40,7 @@ import numpy as np
 from ..core.errors import ParameterError
 from ..core.files import PathLike
 from .audio import read_audio
+from .layout import MUSDB_MIXTURE_NAME, MUSDB_STEM_NAMES
 
 __all__ = [
     "MUSDB_SUBSETS",
@@ -53,8 +58,10 @@ __all__ = [
 MUSDB_SUBSETS = ("train", "test")
 #: Suffix of a compressed MUSDB18 track.
 STEM_SUFFIX = ".stem.mp4"
-#: File names of an HQ track folder that the workbook reads.
-HQ_FILES = {"mixture": "mixture.wav", "vocal": "vocals.wav"}
+#: File names of an HQ track folder that make a track (role -> file name).
+HQ_FILES = {"mixture": MUSDB_MIXTURE_NAME, "vocal": MUSDB_STEM_NAMES["vocals"]}
+#: The other stems, read when present (target -> file name of an HQ folder).
+HQ_STEM_FILES = {t: MUSDB_STEM_NAMES[t] for t in ("drums", "bass", "other")}
 #: The one message for a missing ffmpeg.
 FFMPEG_MESSAGE = (
     "reading .stem.mp4 needs ffmpeg and ffprobe on PATH (e.g. apt-get install "
@@ -87,9 +94,18 @@ class MusdbTrack:
 
     @property
     def files(self) -> Dict[str, Path]:
-        """Source files by role: ``mixture``/``vocal`` wavs, or the one stem file twice."""
+        """Source files by role.
+
+        HQ: ``mixture`` and ``vocal`` (``mixture.wav``, ``vocals.wav``), then ``drums``,
+        ``bass`` and ``other`` for those of ``drums.wav``, ``bass.wav``, ``other.wav``
+        that exist.  ``.stem.mp4``: the one file as ``mixture`` and ``vocal``.
+        """
         if self.kind == "wav":
-            return {role: self.path / fname for role, fname in HQ_FILES.items()}
+            files = {role: self.path / fname for role, fname in HQ_FILES.items()}
+            for target, fname in HQ_STEM_FILES.items():
+                if (self.path / fname).is_file():
+                    files[target] = self.path / fname
+            return files
         return {"mixture": self.path, "vocal": self.path}
 
 
@@ -209,18 +225,23 @@ def find_musdb_track(root: PathLike, name: str, *, subset: str = "test") -> Musd
     raise _unknown_track(name, [t.name for t in tracks], f"MUSDB18 {subset}/ of {str(root)!r}")
 
 
-def read_musdb_track(track: MusdbTrack) -> Tuple[Dict[str, np.ndarray], int]:
-    """Read a track's mixture and vocals.
+def read_musdb_track(track: MusdbTrack, *, stems: bool = True) -> Tuple[Dict[str, np.ndarray], int]:
+    """Read a track's mixture and vocals, and its other stems.
 
     Parameters
     ----------
     track : MusdbTrack
+    stems : bool
+        Also read ``drums``, ``bass`` and ``other`` (an HQ folder: those whose file
+        exists; a ``.stem.mp4``: all three, three more decodes).  False reads only
+        what a vocals-only run needs.
 
     Returns
     -------
     audio : dict
-        ``{"mixture": ndarray, "vocal": ndarray}``, each
-        [shape=(channels, n), dtype=float32].
+        ``{"mixture": ndarray, "vocal": ndarray}`` plus ``"drums"``, ``"bass"``,
+        ``"other"`` (with *stems*, when present), each [shape=(channels, n),
+        dtype=float32].  Lengths are the files' own (MUSDB18's are equal).
     sr : int
         Sample rate of the files (44100 for MUSDB18).
 
@@ -231,14 +252,18 @@ def read_musdb_track(track: MusdbTrack) -> Tuple[Dict[str, np.ndarray], int]:
         ``.stem.mp4``, or the ``musdb`` package not installed.
     """
     if track.kind == "wav":
-        mixture, sr_m = read_audio(track.files["mixture"], name=repr(str(track.files["mixture"])))
-        vocal, sr_v = read_audio(track.files["vocal"], name=repr(str(track.files["vocal"])))
-        if sr_m != sr_v:
-            raise ParameterError(
-                f"track {track.name!r}: mixture.wav is {sr_m} Hz but vocals.wav is "
-                f"{sr_v} Hz: allowed one rate per track"
-            )
-        return {"mixture": mixture, "vocal": vocal}, sr_m
+        roles = [r for r in track.files if stems or r in HQ_FILES]
+        audio, rates = {}, {}
+        for role in roles:
+            path = track.files[role]
+            audio[role], rates[role] = read_audio(path, name=repr(str(path)))
+        for role in roles[1:]:
+            if rates[role] != rates["mixture"]:
+                raise ParameterError(
+                    f"track {track.name!r}: mixture.wav is {rates['mixture']} Hz but {track.files[role].name} "
+                    f"is {rates[role]} Hz: allowed one rate per track"
+                )
+        return audio, rates["mixture"]
     require_ffmpeg()
     try:
         import musdb  # lazily: it needs ffmpeg at import time
@@ -253,5 +278,7 @@ def read_musdb_track(track: MusdbTrack) -> Tuple[Dict[str, np.ndarray], int]:
                 "mixture": np.asarray(t.audio, dtype=np.float32).T,
                 "vocal": np.asarray(t.targets["vocals"].audio, dtype=np.float32).T,
             }
+            for target in HQ_STEM_FILES if stems else ():
+                audio[target] = np.asarray(t.targets[target].audio, dtype=np.float32).T
             return ({k: np.ascontiguousarray(v) for k, v in audio.items()}, int(round(t.rate)))
     raise _unknown_track(track.name, [t.name for t in db.tracks], f"musdb.DB({str(track.root)!r})")

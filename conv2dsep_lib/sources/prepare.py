@@ -28,6 +28,11 @@ Decisions (written down here, as SPEC asks)
   "auto"`` picks the window with the most vocal energy on a 10 ms grid (first one on
   ties).  A pair shorter than that is skipped; so is an excerpt whose vocal is
   silent (it could not be a target).
+* **Extra stems** (``<name>_100-drums/-bass/-other.<ext>``, MUSDB18's ``drums.wav`` ...)
+  are optional and follow the vocal (:mod:`.standardise`): same rate, channels, shift
+  and excerpt, written as ``isolated_drums.wav`` etc. and listed in the manifest; they
+  change none of the other outputs.  A silent stem is allowed (warned when silent in
+  the excerpt); an unreadable, empty or NaN one skips its pair.
 * **Outputs.**  float32 WAV (``FLOAT`` subtype, the bytes :func:`audio.write_wav`
   writes) plus ``manifest.json`` (sources with sha256, excerpt, levels, lag,
   warnings; paths relative to the output folder; no timestamps) in the pair's
@@ -55,7 +60,16 @@ from ..core.config import Config
 from ..core.errors import ParameterError
 from ..core.files import PathLike, atomic_write_bytes, is_inside, json_text
 from .audio import encode_audio, read_audio
-from .layout import DEFAULT_DEST, DEFAULT_MUSDB_DEST, DEFAULT_SOURCE, MANIFEST_NAME, OUTPUT_NAMES, find_pairs
+from .layout import (
+    DEFAULT_DEST,
+    DEFAULT_MUSDB_DEST,
+    DEFAULT_SOURCE,
+    MANIFEST_NAME,
+    OUTPUT_NAMES,
+    STEM_NAMES,
+    STEM_TAGS,
+    find_pairs,
+)
 from .musdb18 import (
     find_musdb_track,
     incomplete_musdb_tracks,
@@ -70,6 +84,7 @@ __all__ = [
     "PairReport",
     "PrepareResult",
     "read_source",
+    "read_stem",
     "sha256",
     "file_reader",
     "run_pairs",
@@ -88,6 +103,19 @@ def read_source(path: Path, *, role: str) -> Tuple[np.ndarray, int]:
     """Read one source file: (channels, n) float32 and its rate; validated."""
     y, sr = read_audio(path, name=f"{role} {path.name!r}")
     check_signal(y, name=f"{role} {path.name!r}")
+    return y, sr
+
+
+def read_stem(path: Path, *, target: str) -> Tuple[np.ndarray, int]:
+    """Read one extra stem file: (channels, n) float32 and its rate; silence is allowed.
+
+    Raises
+    ------
+    ParameterError
+        A missing, unreadable or empty file, more than two channels, or NaN/inf samples.
+    """
+    y, sr = read_audio(path, name=f"{target} {path.name!r}")
+    check_signal(y, name=f"{target} {path.name!r}", allow_silence=True)
     return y, sr
 
 
@@ -111,8 +139,8 @@ class PairReport:
     name : str
     status : {"written", "unchanged", "overwritten", "skipped"}
     folder : Path or None
-        Where the three files and ``manifest.json`` are (None when skipped before
-        a folder was chosen).
+        Where the three files (plus ``isolated_<target>.wav`` per extra stem) and
+        ``manifest.json`` are (None when skipped before a folder was chosen).
     reason : str or None
         Why the pair was skipped.
     warnings : tuple of str
@@ -198,7 +226,9 @@ def _relpath(path: Path, folder: Path) -> str:
         return Path(path).resolve().as_posix()
 
 
-Reader = Callable[[], Tuple[np.ndarray, int, np.ndarray, int]]
+#: Reads one pair: ``(mix, mix_sr, voc, voc_sr)`` or, with extra stems,
+#: ``(mix, mix_sr, voc, voc_sr, {target: (y, sr)})``.
+Reader = Callable[[], tuple]
 
 
 def _prepare_one(
@@ -221,18 +251,25 @@ def _prepare_one(
                 f"output folder {str(folder)!r} is inside the source folder {str(p)!r}: "
                 "allowed a destination outside it (sources are never modified)"
             )
-    mix, mix_sr, voc, voc_sr = reader()
+    read = reader()
+    mix, mix_sr, voc, voc_sr = read[:4]
+    stems = {t: read[4][t] for t in STEM_TAGS if t in read[4]} if len(read) > 4 else {}
     arrays, info, warnings = standardise_pair(
-        mix, mix_sr, voc, voc_sr, config=config, offset=offset, align=align
+        mix, mix_sr, voc, voc_sr, config=config, offset=offset, align=align, stems=stems
     )
-    natives = {"mixture": (mix, mix_sr), "vocal": (voc, voc_sr)}
+    natives = {"mixture": (mix, mix_sr), "vocal": (voc, voc_sr), **stems}
     sources = {}
+    checksums: Dict[Path, str] = {}  # a .stem.mp4 is the source of every role
     for role, path in source_files.items():
+        if role not in natives:
+            continue
         y, file_sr = natives[role]
+        if Path(path) not in checksums:
+            checksums[Path(path)] = sha256(Path(path))
         sources[role] = {
             "path": _relpath(path, folder),
             "file": Path(path).name,
-            "sha256": sha256(Path(path)),
+            "sha256": checksums[Path(path)],
             "samplerate": int(file_sr),
             "channels": int(y.shape[0]),
             "frames": int(y.shape[1]),
@@ -245,23 +282,28 @@ def _prepare_one(
         **({"dataset": extra} if extra else {}),
         "sources": sources,
         **info,
-        "files": dict(OUTPUT_NAMES),
+        "files": {**OUTPUT_NAMES, **{t: STEM_NAMES[t] for t in stems}},
         "warnings": warnings,
     }
     files = {
         OUTPUT_NAMES[role]: encode_audio(arrays[role], config.sr)
         for role in ("mixture", "vocal", "instrumental")
     }
+    for target in stems:
+        files[STEM_NAMES[target]] = encode_audio(arrays[target], config.sr)
     files[MANIFEST_NAME] = json_text(manifest).encode("utf-8")
     status = _commit(folder, files, force=force)
     return PairReport(name=name, status=status, folder=folder, warnings=tuple(warnings), manifest=manifest)
 
 
-def file_reader(mixture: Path, vocal: Path) -> Reader:
+def file_reader(mixture: Path, vocal: Path, *, stems: Optional[Dict[str, Path]] = None) -> Reader:
+    """A :data:`Reader` of source files; *stems* maps targets (``"drums"``, ...) to files."""
+
     def read():
         mix, mix_sr = read_source(Path(mixture), role="mixture")
         voc, voc_sr = read_source(Path(vocal), role="vocal")
-        return mix, mix_sr, voc, voc_sr
+        extra = {target: read_stem(Path(path), target=target) for target, path in (stems or {}).items()}
+        return mix, mix_sr, voc, voc_sr, extra
 
     return read
 
@@ -276,6 +318,7 @@ def prepare_pair(
     offset: Offset = 0.0,
     align: bool = False,
     force: bool = False,
+    stems: Optional[Dict[str, PathLike]] = None,
 ) -> PairReport:
     """Standardise one mixture/vocal pair into *dest* (the notebook form of ``prepare``).
 
@@ -297,6 +340,9 @@ def prepare_pair(
         is an error).
     force : bool
         Overwrite existing, different outputs.
+    stems : dict of str -> path, optional
+        Extra stem files by target (``"drums"``, ``"bass"``, ``"other"``), written as
+        ``isolated_drums.wav`` etc.
 
     Returns
     -------
@@ -312,11 +358,17 @@ def prepare_pair(
     config = config or Config()
     offset = check_offset(offset, allow_auto=True)
     mixture, vocal, dest = Path(mixture), Path(vocal), Path(dest)
-    protect = {mixture.parent, vocal.parent}
+    unknown = sorted(set(stems or {}) - set(STEM_TAGS))
+    if unknown:
+        raise ParameterError(
+            f"stems has {', '.join(map(repr, unknown))}: allowed keys {', '.join(STEM_TAGS)}"
+        )
+    extra = {t: Path(stems[t]) for t in STEM_TAGS if t in (stems or {})}
+    protect = {mixture.parent, vocal.parent, *(p.parent for p in extra.values())}
     return _prepare_one(
         name or mixture.stem,
-        file_reader(mixture, vocal),
-        {"mixture": mixture, "vocal": vocal},
+        file_reader(mixture, vocal, stems=extra),
+        {"mixture": mixture, "vocal": vocal, **extra},
         dest,
         config=config,
         offset=offset,
@@ -424,7 +476,12 @@ def prepare(
     if subfolders is None:
         subfolders = len(names) > 1
     items = [
-        (p.name, file_reader(p.mixture, p.vocal), {"mixture": p.mixture, "vocal": p.vocal}, None)
+        (
+            p.name,
+            file_reader(p.mixture, p.vocal, stems=p.stems),
+            {"mixture": p.mixture, "vocal": p.vocal, **p.stems},
+            None,
+        )
         for p in pairs
     ]
     reports = {
@@ -495,16 +552,20 @@ def prepare_musdb(
         def read():
             audio, sr = read_musdb_track(track)
             for role, y in audio.items():
-                check_signal(y, name=f"track {track.name!r} {role}")
-            return audio["mixture"], sr, audio["vocal"], sr
+                check_signal(y, name=f"track {track.name!r} {role}", allow_silence=role in STEM_TAGS)
+            stems = {t: (audio[t], sr) for t in STEM_TAGS if t in audio}
+            return audio["mixture"], sr, audio["vocal"], sr, stems
 
         return read
+
+    def files_of(track):  # a .stem.mp4 holds every stem: it is the source of each
+        return {**track.files, **({t: track.path for t in STEM_TAGS} if track.kind == "stem" else {})}
 
     items = [
         (
             t.name,
             reader_for(t),
-            t.files,
+            files_of(t),
             {
                 "kind": "musdb18-hq" if t.kind == "wav" else "musdb18-stem",
                 "subset": t.subset,

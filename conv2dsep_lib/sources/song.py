@@ -48,12 +48,20 @@ and bass are in the centre, hats and chords spread.
 then scaled so the vocal-to-accompaniment RMS ratio is a seeded value in
 -2.5..0 dB.  The mixture is peak-normalised to -1 dBFS, the stems scaled by the same
 factor, and the mixture is formed in float32 as ``vocal + instrumental``.
+
+*Four stems.*  :attr:`DemoSong.stems` holds the band split as MUSDB18 splits a song:
+``drums`` (kick + snare + hats), ``bass`` and ``other`` (the chord pad), each scaled by
+exactly the gains the instrumental gets.  ``other`` is defined as
+``instrumental - drums - bass`` in float32 (the chord pad up to float32 rounding), so
+that ``drums + bass + other`` is the instrumental and ``vocal + drums + bass + other``
+the mixture to float32 rounding (a few 1e-8).  The stems draw no random numbers:
+``mixture``, ``vocal`` and ``instrumental`` are the same bytes as before they existed.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Optional, Sequence
 
@@ -62,7 +70,7 @@ import numpy as np
 from ..core.errors import ParameterError
 from ..core.files import PathLike
 from .audio import write_wav
-from .layout import OUTPUT_NAMES
+from .layout import OUTPUT_NAMES, STEM_NAMES
 from .song_band import bass_stem, chord_stem, drum_stems
 from .song_dsp import rms
 from .song_score import KEYS, REGISTERS, choose_style, chord_name, plan_song
@@ -71,6 +79,7 @@ from .song_voice import vocal_stem
 __all__ = [
     "DemoSong",
     "DEFAULT_NAMES",
+    "BAND_TARGETS",
     "KEYS",
     "REGISTERS",
     "synthesize_song",
@@ -79,6 +88,8 @@ __all__ = [
 
 #: File names written by :func:`write_song` (mixture, vocal, instrumental): the prepared layout's.
 DEFAULT_NAMES = tuple(OUTPUT_NAMES[role] for role in ("mixture", "vocal", "instrumental"))
+#: The band's targets in :attr:`DemoSong.stems` (MUSDB18's names; the vocal is ``vocal``).
+BAND_TARGETS = ("drums", "bass", "other")
 #: Allowed tempo range (BPM), and the range a seed draws from.
 TEMPO_RANGE = (40.0, 240.0)
 
@@ -89,6 +100,8 @@ DURATION_RANGE = (1.0, 600.0)
 
 #: Band stem RMS levels relative to each other (dB).
 _BAND_LEVELS_DB = {"kick": -3.0, "snare": -7.0, "hats": -15.0, "bass": -4.0, "chords": -6.0}
+#: Band stems summed into each target before the common gains (``other`` is the residual).
+_TARGET_PARTS = {"drums": ("kick", "snare", "hats"), "bass": ("bass",)}
 
 _PEAK_DBFS = -1.0
 
@@ -111,6 +124,12 @@ class DemoSong:
         JSON-able description: ``seed``, ``sr``, ``duration``, ``tempo``, ``key``,
         ``register``, ``progression`` (chord names), ``vocal_to_accompaniment_db``
         and ``peak_dbfs``.
+    stems : dict of str -> np.ndarray [shape=(2, n_samples), dtype=float32]
+        The instrumental split by target, keys :data:`BAND_TARGETS` (``"drums"``,
+        ``"bass"``, ``"other"``): scaled by the same gains as ``vocal`` and
+        ``instrumental``; ``other = instrumental - drums - bass`` (float32), so
+        ``vocal + drums + bass + other == mixture`` to float32 rounding.  Empty only
+        for a ``DemoSong`` built by hand.
     """
 
     mixture: np.ndarray
@@ -118,6 +137,7 @@ class DemoSong:
     instrumental: np.ndarray
     sr: int
     info: dict
+    stems: Dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def _check_params(seed, sr, duration, tempo, key, register) -> None:
@@ -148,17 +168,34 @@ def _check_params(seed, sr, duration, tempo, key, register) -> None:
 
 
 def _mix(rng, vocal: np.ndarray, band: Dict[str, np.ndarray]):
-    """Balance the band, set the vocal/band ratio, peak-normalise; float32 stems."""
+    """Balance the band, set the vocal/band ratio, peak-normalise; float32 stems.
+
+    Returns ``(mixture32, vocal32, instrumental32, stems32)``; *stems32* maps
+    :data:`BAND_TARGETS` to float32 arrays of ``vocal``'s shape.  The first three are
+    computed exactly as before the stems existed (same operations, same order): each
+    target sums its scaled band stems as the instrumental does, then gets the same two
+    gains, and ``other`` is the float32 residual ``instrumental - drums - bass``.
+    """
     instrumental = np.zeros_like(vocal)
+    scaled = {}
     for name, stem in band.items():
-        instrumental += stem * (10.0 ** (_BAND_LEVELS_DB[name] / 20.0) / max(rms(stem), 1e-12))
+        scaled[name] = stem * (10.0 ** (_BAND_LEVELS_DB[name] / 20.0) / max(rms(stem), 1e-12))
+        instrumental += scaled[name]
+    parts = {}
+    for target, names in _TARGET_PARTS.items():
+        parts[target] = np.zeros_like(vocal)
+        for name in names:
+            parts[target] += scaled[name]
     target_db = rng.uniform(-2.5, 0.0)
-    instrumental *= rms(vocal) / rms(instrumental) / 10.0 ** (target_db / 20.0)
+    balance = rms(vocal) / rms(instrumental) / 10.0 ** (target_db / 20.0)
+    instrumental *= balance
     gain = 10.0 ** (_PEAK_DBFS / 20.0) / np.abs(vocal + instrumental).max()
     vocal32 = (vocal * gain).astype(np.float32)
     instrumental32 = (instrumental * gain).astype(np.float32)
     mixture32 = vocal32 + instrumental32
-    return mixture32, vocal32, instrumental32
+    stems32 = {target: ((part * balance) * gain).astype(np.float32) for target, part in parts.items()}
+    stems32["other"] = instrumental32 - stems32["drums"] - stems32["bass"]
+    return mixture32, vocal32, instrumental32, {t: stems32[t] for t in BAND_TARGETS}
 
 
 def synthesize_song(
@@ -192,7 +229,9 @@ def synthesize_song(
     -------
     DemoSong
         ``mixture``, ``vocal`` and ``instrumental`` are float32 arrays of shape
-        ``(2, round(duration * sr))`` with ``mixture == vocal + instrumental``.
+        ``(2, round(duration * sr))`` with ``mixture == vocal + instrumental``;
+        ``stems`` holds ``"drums"``, ``"bass"`` and ``"other"`` of the same shape,
+        summing with the vocal to the mixture (to float32 rounding).
 
     Raises
     ------
@@ -209,7 +248,7 @@ def synthesize_song(
     band = drum_stems(rng, plan, n, sr)
     band["bass"] = bass_stem(rng, plan, n, sr)
     band["chords"] = chord_stem(rng, plan, n, sr)
-    mixture, vocal32, instrumental = _mix(rng, vocal, band)
+    mixture, vocal32, instrumental, stems = _mix(rng, vocal, band)
     ratio_db = 20.0 * math.log10(rms(vocal32) / rms(instrumental))
     info = {
         "seed": int(seed),
@@ -222,13 +261,20 @@ def synthesize_song(
         "vocal_to_accompaniment_db": round(ratio_db, 3),
         "peak_dbfs": round(20.0 * math.log10(float(np.abs(mixture).max())), 3),
     }
-    return DemoSong(mixture=mixture, vocal=vocal32, instrumental=instrumental, sr=sr, info=info)
+    return DemoSong(mixture=mixture, vocal=vocal32, instrumental=instrumental, sr=sr, info=info, stems=stems)
 
 
 def write_song(
-    song: DemoSong, dest_dir: PathLike, *, names: Sequence[str] = DEFAULT_NAMES, subtype: str = "FLOAT"
+    song: DemoSong,
+    dest_dir: PathLike,
+    *,
+    names: Sequence[str] = DEFAULT_NAMES,
+    subtype: str = "FLOAT",
+    stems: bool = False,
 ) -> Dict[str, Path]:
-    """Write mixture, vocal and instrumental as stereo WAVs, each atomically.
+    """Write mixture, vocal and instrumental (and optionally the band stems) as stereo WAVs.
+
+    Each file is written atomically.
 
     Parameters
     ----------
@@ -240,19 +286,43 @@ def write_song(
     subtype : str
         soundfile subtype; ``"FLOAT"`` keeps the samples (and so
         ``mixture == vocal + instrumental``) exact.
+    stems : bool
+        Also write ``song.stems`` as the prepared layout's
+        :data:`~conv2dsep_lib.sources.layout.STEM_NAMES` (``isolated_drums.wav``,
+        ``isolated_bass.wav``, ``isolated_other.wav``).
 
     Returns
     -------
     dict
-        ``{"mixture": Path, "vocal": Path, "instrumental": Path}``.
+        ``{"mixture": Path, "vocal": Path, "instrumental": Path}``, plus ``"drums"``,
+        ``"bass"`` and ``"other"`` when *stems* is True.
+
+    Raises
+    ------
+    ParameterError
+        *names* not 3 distinct names, a name that is one of the stem files with
+        ``stems=True``, or ``stems=True`` for a song without stems.
     """
     names = tuple(names)
     if len(names) != 3 or len(set(names)) != 3:
         raise ParameterError(f"names={names!r} is not allowed: allowed 3 distinct file names")
+    arrays = {"mixture": song.mixture, "vocal": song.vocal, "instrumental": song.instrumental}
+    files = dict(zip(arrays, names))
+    if stems:
+        missing = [t for t in BAND_TARGETS if t not in song.stems]
+        if missing:
+            raise ParameterError(
+                f"stems=True but the song has no {', '.join(missing)} stem: allowed with a song "
+                "from synthesize_song (its stems hold drums, bass and other)"
+            )
+        clash = sorted(set(names) & {STEM_NAMES[t] for t in BAND_TARGETS})
+        if clash:
+            raise ParameterError(
+                f"names={names!r} uses {', '.join(clash)}, a stem's file name: allowed other names with stems=True"
+            )
+        for target in BAND_TARGETS:
+            arrays[target] = song.stems[target]
+            files[target] = STEM_NAMES[target]
     dest = Path(dest_dir)
     dest.mkdir(parents=True, exist_ok=True)
-    arrays = {"mixture": song.mixture, "vocal": song.vocal, "instrumental": song.instrumental}
-    return {
-        role: write_wav(dest / name, arrays[role], song.sr, subtype=subtype)
-        for role, name in zip(arrays, names)
-    }
+    return {role: write_wav(dest / files[role], y, song.sr, subtype=subtype) for role, y in arrays.items()}

@@ -3,11 +3,18 @@
 Pure functions on arrays (no files); :mod:`.prepare` reads the sources and writes the
 result.  The decisions (rate and channels, alignment, level checks, excerpt) are
 written down in :mod:`.prepare`'s docstring.
+
+Optional extra stems (``drums``, ``bass``, ``other``) follow the vocal: the mixture and
+the vocal alone decide everything (channels, lag, common length, excerpt), so the
+mixture, vocal and instrumental come out the same with or without stems; each stem
+is then resampled, given the outputs' channels (a mono stem copied to both, a stereo
+stem averaged when the outputs are mono), shifted by the vocal's shift, cut or
+zero-padded to the common length and cut to the same excerpt.
 """
 
 from __future__ import annotations
 
-from typing import Dict, List, Tuple, Union
+from typing import Dict, List, Mapping, Optional, Tuple, Union
 
 import numpy as np
 
@@ -16,7 +23,7 @@ from ..core.errors import ParameterError
 from .align import auto_offset, db, levels, measure_lag, shift_signal
 from .audio import resample
 
-__all__ = ["MAX_LAG_MS", "LENGTH_WARNING_SECONDS", "Offset", "standardise_pair"]
+__all__ = ["MAX_LAG_MS", "LENGTH_WARNING_SECONDS", "Offset", "standardise_pair", "standardise_stem"]
 
 Offset = Union[float, str]
 
@@ -26,10 +33,100 @@ MAX_LAG_MS = 5.0
 LENGTH_WARNING_SECONDS = 0.05
 
 
+def standardise_stem(
+    y: np.ndarray, y_sr: int, *, target: str, sr: int, channels: int, shift: int, n: int
+) -> Tuple[np.ndarray, List[str]]:
+    """Bring one extra stem to the vocal's rate, channels, alignment and length.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(channels_in, n_in), dtype=float32]
+        The stem at its file rate.
+    y_sr : int
+        Its rate.
+    target : str
+        Its name in messages (``"drums"``, ``"bass"``, ``"other"``).
+    sr : int
+        The outputs' rate.
+    channels : {1, 2}
+        The outputs' channels: a mono stem is copied, a stereo one averaged to mono.
+    shift : int
+        Samples to move the stem earlier (the vocal's shift; 0 when not aligned).
+    n : int
+        The common length of mixture and vocal: the stem is cut or zero-padded to it.
+
+    Returns
+    -------
+    y : np.ndarray [shape=(channels, n), dtype=float32]
+    warnings : list of str
+        A downmix, or a length differing from the common span by more than
+        :data:`LENGTH_WARNING_SECONDS`.
+    """
+    warnings = []
+    y = resample(y, y_sr, sr)
+    if y.shape[0] < channels:
+        y = np.repeat(y, channels, axis=0)
+    elif y.shape[0] > channels:
+        warnings.append(f"{target} is stereo but the mixture and vocal are mono: averaged to mono")
+        y = y.mean(axis=0, keepdims=True)
+    diff = abs(y.shape[1] - n) / sr
+    if diff > LENGTH_WARNING_SECONDS:
+        fix = "zero-padded" if y.shape[1] < n else "cut"
+        warnings.append(
+            f"{target} ({y.shape[1] / sr:.3f} s) and the mixture/vocal span ({n / sr:.3f} s) "
+            f"differ in length by {diff:.3f} s; {target} is {fix} to the span"
+        )
+    if shift:
+        y = shift_signal(y, shift)
+    out = np.zeros((channels, n), dtype=np.float32)
+    m = min(n, y.shape[1])
+    out[:, :m] = y[:, :m]
+    return out, warnings
+
+
 def standardise_pair(
-    mix: np.ndarray, mix_sr: int, voc: np.ndarray, voc_sr: int, *, config: Config, offset: Offset, align: bool
+    mix: np.ndarray,
+    mix_sr: int,
+    voc: np.ndarray,
+    voc_sr: int,
+    *,
+    config: Config,
+    offset: Offset,
+    align: bool,
+    stems: Optional[Mapping[str, Tuple[np.ndarray, int]]] = None,
 ) -> Tuple[Dict[str, np.ndarray], dict, List[str]]:
-    """Resample, align, check and cut one pair.  Returns arrays, manifest parts, warnings."""
+    """Resample, align, check and cut one pair (and its extra stems).
+
+    Parameters
+    ----------
+    mix, voc : np.ndarray [shape=(channels, n), dtype=float32]
+        Mixture and vocal at their file rates *mix_sr* and *voc_sr*.
+    config : Config
+        ``sr`` and ``duration`` of the excerpt.
+    offset : float >= 0 or "auto"
+    align : bool
+        Shift the vocal (and the stems) by the measured lag.
+    stems : mapping of str -> (np.ndarray [shape=(channels, n)], int), optional
+        Extra stems by target (``"drums"``, ``"bass"``, ``"other"``) with their rates;
+        they follow the vocal (:func:`standardise_stem`) and decide nothing.
+
+    Returns
+    -------
+    arrays : dict of str -> np.ndarray [shape=(channels, n_samples), dtype=float32]
+        ``mixture``, ``vocal``, ``instrumental`` (= mixture - vocal), then each stem
+        by its target.
+    info : dict
+        Manifest parts: ``sr``, ``channels``, ``excerpt``, ``lag``, ``levels``,
+        ``checks`` (with stems: their excerpt levels in ``levels.excerpt``, and
+        ``checks.stems_residual_to_mixture_db`` when all three are given).
+    warnings : list of str
+
+    Raises
+    ------
+    ParameterError
+        A lag above :data:`MAX_LAG_MS` without *align*, a clip shorter than the
+        excerpt, or a vocal silent in the excerpt.
+    """
     sr = config.sr
     mix = resample(mix, mix_sr, sr)
     voc = resample(voc, voc_sr, sr)
@@ -104,6 +201,15 @@ def standardise_pair(
             "allowed an excerpt where the vocal sounds (try offset='auto')"
         )
     arrays = {"mixture": m, "vocal": v, "instrumental": i}
+    for target, (y, y_sr) in (stems or {}).items():
+        shift = lag if (align and lag != 0) else 0
+        full, stem_warnings = standardise_stem(
+            y, y_sr, target=target, sr=sr, channels=channels, shift=shift, n=n
+        )
+        warnings += stem_warnings
+        arrays[target] = np.ascontiguousarray(full[:, start : start + n_win])
+        if float(np.max(np.abs(arrays[target]))) < 1e-8:
+            warnings.append(f"{target} is silent in the excerpt [{start_s}, {start_s + config.duration}) s")
     info = {
         "sr": sr,
         "channels": int(channels),
@@ -136,4 +242,8 @@ def standardise_pair(
             "vocal_not_contained": e_res > e_mix,
         },
     }
+    if stems and all(t in arrays for t in ("drums", "bass", "other")):
+        rest = m.astype(np.float64) - v - arrays["drums"] - arrays["bass"] - arrays["other"]
+        e_m = float(np.mean(m.astype(np.float64) ** 2))
+        info["checks"]["stems_residual_to_mixture_db"] = round(db(float(np.mean(rest**2))) - db(e_m), 3)
     return arrays, info, warnings
