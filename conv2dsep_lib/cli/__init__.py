@@ -53,6 +53,7 @@ def load_input_from_args(args: argparse.Namespace, config: Config):
         subset=getattr(args, "subset", "test"),
         offset=args.offset,
         pad=args.pad,
+        targets=getattr(args, "targets", None) or "vocals",
     )
 
 
@@ -116,9 +117,15 @@ def cmd_experiment(args: argparse.Namespace) -> int:
     from ..run.progress import start_progress
     from ..separators.registry import BASELINE_KINDS
     from ..sources.inputs import input_files
+    from ..sources.stems import check_targets
 
     config = config_from_args(args)
     n_slices = check_n_slices(args.slices)
+    targets = check_targets(args.targets or "vocals")
+    if len(targets) > 1 and getattr(args, "excerpts", None) is not None:
+        raise ParameterError(
+            "--excerpts with several --targets is not supported: allowed one target per excerpt run"
+        )
     greedy = args.command == "best"
     out = Path(args.out)
     name = output_dir_name(n_slices, config=config, greedy=greedy)
@@ -128,6 +135,10 @@ def cmd_experiment(args: argparse.Namespace) -> int:
     check_outputs(out, n_slices=n_slices, inputs=inputs, name=name)  # before any work
     previous = find_entry(out, name) if not args.quiet else None
     arguments = recorded_arguments(args)
+    if len(targets) > 1:
+        return _run_targets(
+            args, config=config, n_slices=n_slices, targets=targets, out=out, arguments=arguments
+        )
     with start_progress(
         wants_progress(args),
         command=args.command,
@@ -157,6 +168,65 @@ def cmd_experiment(args: argparse.Namespace) -> int:
             print(f"replaced the previous run in {folder.name}: {previous.command_line} ({previous.date})")
         print(f"index of runs: {out / 'index.md'}")
     return 0
+
+
+def _run_targets(args, *, config, n_slices: int, targets, out: Path, arguments) -> int:
+    """``progressive`` / ``best`` with several ``--targets`` (:mod:`conv2dsep_lib.run.targets`)."""
+    from ..results.targets import read_targets_record
+    from ..run.target_outputs import write_target_outputs
+    from ..run.targets import run_targets
+    from ..sources.stems import targets_of
+
+    pair = load_input_from_args(args, config)
+    targets_of(pair, targets)  # a missing or silent stem is refused before any work
+    for warning in pair.warnings:
+        print(f"{PROG}: warning: {warning}", file=sys.stderr)
+    if wants_progress(args):
+        print(
+            f"{PROG}: {args.command} --slices {n_slices} for {len(targets)} targets: {', '.join(targets)}",
+            file=sys.stderr,
+        )
+    texp = run_targets(
+        pair,
+        config=config,
+        n_slices=n_slices,
+        targets=targets,
+        greedy=args.command == "best",
+        baselines=not args.no_baselines,
+        bss=not args.no_bss,
+        joint=not args.no_joint,
+    )
+    folder = write_target_outputs(texp, out, arguments=arguments, by_settings=True, index=True)
+    if not args.quiet:
+        _print_targets_summary(read_targets_record(folder), folder)
+        print(f"index of runs: {out / 'index.md'}")
+    return 0
+
+
+def _print_targets_summary(record, folder: Path) -> None:
+    """A multi-target run's numbers (a :class:`~conv2dsep_lib.results.targets.TargetsRecord`)."""
+    print(f"\n{record.note}")
+    print(
+        f"{'target':<8} {'k=N SI-SDR':>10} {'best k':>7} {'joint':>7} {'SDR':>7} {'SIR':>7} {'floor':>7} {'IRM':>7}"
+    )
+    for t in record.targets:
+        run = record.by_target[t]
+        last = run.progressive[-1].metrics
+        joint = record.joint.get(t)
+        sep = record.separate.get(t)
+        b = run.baselines
+        print(
+            f"{t:<8} {_fmt(last.si_sdr if last else None):>10} {str(run.loss_vs_quality.best_k_by_si_sdr):>7} "
+            f"{_fmt(joint.metrics.si_sdr if joint and joint.metrics else None):>7} "
+            f"{_fmt(sep.metrics.sdr if sep and sep.metrics else None):>7} "
+            f"{_fmt(sep.metrics.sir if sep and sep.metrics else None):>7} "
+            f"{_fmt(b['mixture'].metrics.si_sdr if 'mixture' in b and b['mixture'].metrics else None):>7} "
+            f"{_fmt(b['oracle_irm'].metrics.si_sdr if 'oracle_irm' in b and b['oracle_irm'].metrics else None):>7}"
+        )
+    print("SI-SDR in dB (oracle); SDR/SIR: BSS Eval v4 over all sources at once (separate estimates, k=N)")
+    if record.joint_stft_error is not None:
+        print(f"joint estimates sum to the mixture: max STFT error {record.joint_stft_error:.1e} of the peak")
+    print(f"wrote {folder}")
 
 
 def cmd_prepare(args: argparse.Namespace) -> int:

@@ -45,6 +45,7 @@ __all__ = [
     "add_notebooks_parser",
     "add_sweep_parser",
     "add_excerpts_argument",
+    "add_targets_argument",
 ]
 
 PROG = "conv2dsep"
@@ -76,6 +77,24 @@ def wants_progress(args: argparse.Namespace) -> bool:
 
 def _add_quiet(parser: argparse.ArgumentParser, help_: str) -> None:
     parser.add_argument("-q", "--quiet", action="store_true", help=help_)
+
+
+def add_targets_argument(parser, *, joint: bool = False) -> None:
+    """``--targets vocals,drums,bass,other`` (default vocals: today's run), checked before any
+    work by :func:`conv2dsep_lib.sources.stems.check_targets`; *joint* adds ``--no-joint``."""
+    parser.add_argument(
+        "--targets",
+        default=None,
+        metavar="T1,T2,...",
+        help="targets to separate, each against its own stem: any of vocals,drums,bass,other "
+        "(default vocals; MUSDB18, the demo songs and folders with isolated_<target>.wav have them)",
+    )
+    if joint:
+        parser.add_argument(
+            "--no-joint",
+            action="store_true",
+            help="with several targets: skip the joint estimate (masks that sum to one)",
+        )
 
 
 def add_excerpts_argument(parser, *, what: str) -> None:
@@ -280,6 +299,7 @@ def add_experiment_parser(sub, name: str, help_: str) -> argparse.ArgumentParser
         what="runs each into its own folder (suffix _at<offset>s) and writes their median to "
         "OUT/excerpts_<folder>.md (replaces --offset)",
     )
+    add_targets_argument(p, joint=True)
     p.add_argument("--no-bss", action="store_true", help="skip BSS Eval v4 (SI-SDR only; faster)")
     p.add_argument("--no-baselines", action="store_true", help="skip the baseline separators")
     _add_quiet(p, "no progress bar or summary")

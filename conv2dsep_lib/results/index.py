@@ -222,13 +222,14 @@ class RunEntry:
 
 
 def _input_text(source: Mapping[str, Any]) -> str:
+    target = f", target {source['target']}" if source.get("target") else ""
     if source.get("track"):
-        return f"{source['track']} (MUSDB18)"
+        return f"{source['track']} (MUSDB18){target}"
     mixture = source.get("mixture")
     if not mixture:
         return ""
     p = Path(str(mixture))
-    return p.parent.name if p.name.startswith("stereo_mixture.") else p.name
+    return (p.parent.name if p.name in ("stereo_mixture.wav", "mixture.wav") else p.name) + target
 
 
 def _command_line(arguments: Mapping[str, Any], command: str) -> str:
@@ -285,14 +286,18 @@ def entry_from_record(record: RunRecord, *, folder: str, date: Optional[str] = N
 
 
 # ------------------------------------------------------------------ reading
-def _scan_entry(folder: Path) -> Optional[RunEntry]:
+#: Target subfolders of a multi-target run folder.
+_TARGETS = ("vocals", "drums", "bass", "other")
+
+
+def _scan_entry(folder: Path, name: str) -> Optional[RunEntry]:
     try:
         record = read_record(folder)
     except (ParameterError, KeyError, TypeError, ValueError):
         return None
     mtime = (folder / "results.json").stat().st_mtime
     date = _dt.datetime.fromtimestamp(mtime).astimezone().isoformat(timespec="seconds")
-    return entry_from_record(record, folder=folder.name, date=date)
+    return entry_from_record(record, folder=name, date=date)
 
 
 def _read_entries(outputs: Path) -> Optional[List[RunEntry]]:
@@ -309,10 +314,13 @@ def _current(outputs: Path, entries: Optional[List[RunEntry]]) -> List[RunEntry]
     listed = {e.folder: e for e in entries or () if is_run_folder(outputs / e.folder)}
     if outputs.is_dir():
         for p in outputs.iterdir():
-            if p.name not in listed and is_run_folder(p):
-                entry = _scan_entry(p)
-                if entry is not None:
-                    listed[p.name] = entry
+            # a multi-target run's folder holds one run folder per target
+            for q in (p, *(p / t for t in _TARGETS)) if is_run_folder(p) else ():
+                name = q.relative_to(outputs).as_posix()
+                if name not in listed and is_run_folder(q):
+                    entry = _scan_entry(q, name)
+                    if entry is not None:
+                        listed[name] = entry
     return sorted(listed.values(), key=lambda e: (e.date, e.folder), reverse=True)
 
 

@@ -140,6 +140,10 @@ def run_folder_name(n_slices: int, *, config: Optional[Config] = None, greedy: b
 
 
 def is_run_folder(path: PathLike) -> bool:
-    """Whether *path* is a run folder: a seed-style name holding a ``results.json``."""
+    """Whether *path* is a run folder: a seed-style name holding a ``results.json`` -- or a
+    target's folder inside one (``output_progressive_8slices/drums``, a multi-target run)."""
     p = Path(path)
-    return bool(_SEED_NAME.match(p.name)) and (p / "results.json").is_file()
+    named = bool(_SEED_NAME.match(p.name)) or (
+        p.name in ("vocals", "drums", "bass", "other") and bool(_SEED_NAME.match(p.parent.name))
+    )
+    return named and (p / "results.json").is_file()

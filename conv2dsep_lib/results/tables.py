@@ -40,13 +40,14 @@ __all__ = [
     "HEAD",
     "TAIL",
     "record_rows",
+    "record_target",
     "baseline_rows",
     "parameter_columns",
     "write_table",
     "read_table",
 ]
 
-#: The one target so far (the four-stem study will add drums, bass, other).
+#: The target of a run that does not name one (every run before the four-stem study).
 TARGET = "vocals"
 #: Metric columns (dB; ``loss`` is the fingerprint step loss in dB², measured in the last
 #: slice's view; ``yardstick`` / ``yardstick_raw`` the common yardstick in dB² -- the
@@ -79,6 +80,11 @@ def _yardstick(entry: Any) -> Dict[str, Optional[float]]:
     return {"yardstick": y.mean_19, "yardstick_raw": y.raw}
 
 
+def record_target(record: RunRecord) -> str:
+    """The target a run separated (``input["target"]``; ``"vocals"`` for a run that names none)."""
+    return str(record.input.get("target", TARGET))
+
+
 def record_rows(record: RunRecord, *, seconds: Optional[float] = None) -> List[Dict[str, Any]]:
     """Tidy rows of one run's Conv2D estimates (without track / setting / parameter columns).
 
@@ -86,9 +92,10 @@ def record_rows(record: RunRecord, *, seconds: Optional[float] = None) -> List[D
     N in the greedy order) and ``greedy_best`` (its best prefix) when the run had them.
     Every row has ``kind="method"`` and ``oracle=True``.
     """
+    target = record_target(record)
     return [
         {
-            "target": TARGET,
+            "target": target,
             "method": e.method,
             "kind": "method",
             "k": e.k,
@@ -104,12 +111,13 @@ def record_rows(record: RunRecord, *, seconds: Optional[float] = None) -> List[D
 
 
 def baseline_rows(
-    baselines: Mapping[str, BaselineRecord], *, seconds: Optional[float] = None
+    baselines: Mapping[str, BaselineRecord], *, seconds: Optional[float] = None, target: str = TARGET
 ) -> List[Dict[str, Any]]:
-    """Tidy rows of a run's reference points (``k``, ``sequence`` and ``loss`` empty)."""
+    """Tidy rows of a run's reference points (``k``, ``sequence`` and ``loss`` empty) for
+    *target*."""
     return [
         {
-            "target": TARGET,
+            "target": target,
             "method": name,
             "kind": b.kind,
             "k": None,

@@ -37,8 +37,9 @@ from ..core.threads import THREADS_VARIABLE, run_threads
 from ..results.record import BaselineRecord
 from ..scoring.pair import PairScorer
 from ..scoring.scores import Scores
-from ..separators.registry import BASELINE_KINDS, compute_baselines
+from ..separators.registry import baseline_kinds, compute_baselines
 from ..sources.audio import AudioPair
+from ..sources.stems import pair_target
 
 __all__ = [
     "CODE_PARTS",
@@ -89,7 +90,10 @@ def baseline_key(pair: AudioPair, *, config: Config, bss: bool) -> str:
     for y in (pair.mixture, pair.vocal):
         h.update(np.ascontiguousarray(y, dtype=np.float32).tobytes())
     stft = {"sr": config.sr, "n_fft": config.n_fft, "hop_length": config.hop_length}
-    h.update(json.dumps({"stft": stft, "bss": bool(bss), "code": code_hash(CODE_PARTS)}).encode())
+    what = {"stft": stft, "bss": bool(bss), "code": code_hash(CODE_PARTS)}
+    if pair_target(pair) != "vocals":  # another target has other baselines (a vocals key is unchanged)
+        what["target"] = pair_target(pair)
+    h.update(json.dumps(what).encode())
     return h.hexdigest()[:32]
 
 
@@ -114,10 +118,11 @@ def cached_baselines(
     pair: AudioPair, *, config: Config, bss: bool = True
 ) -> Optional[Dict[str, ScoredBaseline]]:
     """The pair's baselines from the cache (scores only, ``estimate=None``), or ``None``."""
+    kinds = baseline_kinds(pair_target(pair))
     cached = _read(_path(pair, config=config, bss=bss))
-    if cached is None or set(cached) != set(BASELINE_KINDS):
+    if cached is None or set(cached) != set(kinds):
         return None
-    return {name: cached[name] for name in BASELINE_KINDS}
+    return {name: cached[name] for name in kinds}
 
 
 def store_baselines(
@@ -208,12 +213,13 @@ def _computing(path: Path) -> Iterator[None]:
 def _score(
     pair: AudioPair, *, config: Config, bss: bool, scorer: Optional[PairScorer], cache: bool
 ) -> Dict[str, ScoredBaseline]:
-    estimates = compute_baselines(pair.mixture, pair.vocal, config=config)
+    kinds = baseline_kinds(pair_target(pair))
+    estimates = compute_baselines(pair.mixture, pair.vocal, config=config, names=list(kinds))
     scorer = scorer or PairScorer(pair.vocal, pair.mixture, sr=config.sr, bss=bss)
     with ThreadPoolExecutor(workers()) as pool:
         scores = dict(zip(estimates, pool.map(scorer.score, estimates.values())))
     out = {
-        name: ScoredBaseline(kind=BASELINE_KINDS[name], estimate=estimates[name], metrics=scores[name])
+        name: ScoredBaseline(kind=kinds[name], estimate=estimates[name], metrics=scores[name])
         for name in estimates
     }
     if cache:

@@ -50,8 +50,9 @@ from ..results.record import (
 from ..scoring.metrics import si_sdr
 from ..scoring.pair import PairScorer, separation_metrics
 from ..scoring.scores import Scores
-from ..separators.registry import BASELINE_KINDS, baseline_jobs
+from ..separators.registry import baseline_jobs, baseline_kinds
 from ..sources.audio import AudioPair
+from ..sources.stems import pair_target
 from .baselines import ScoredBaseline, cached_baselines, store_baselines, workers
 from .lanes import Lanes
 from .progress import NoProgress, progress_hooks
@@ -61,7 +62,7 @@ from .slices import PairSpectra, SliceReport, slice_report  # re-exported: their
 BASELINE_KEY = "baseline:"
 #: The order a run computes its baselines in: the oracle masks first (they free the vocal's
 #: STFT), then the long blind ones -- the method's thread takes the last when it is done.
-BASELINE_ORDER = ("oracle_irm", "oracle_ibm", "mixture", "repet_sim", "hpss")
+BASELINE_ORDER = ("oracle_irm", "oracle_ibm", "mixture", "repet_sim", "hpss", "hpss_percussive")
 
 __all__ = [
     "make_scorer",
@@ -112,6 +113,9 @@ class Experiment:
         shows); the other steps' full-size magnitudes are released after reconstruction.
     shown_magnitude : np.ndarray [shape=(n_bins, n_frames)] or None
         Its working magnitude (kept for the figure).
+    last_magnitude : np.ndarray [shape=(n_bins, n_frames)] or None
+        The working magnitude of k = N, when asked for (``keep_last``: a multi-target run's
+        joint estimate is built from it).
     """
 
     pair: AudioPair
@@ -128,6 +132,7 @@ class Experiment:
     yardsticks: Dict[str, Yardstick] = field(default_factory=dict)
     shown: str = "k=1"
     shown_magnitude: Optional[np.ndarray] = None
+    last_magnitude: Optional[np.ndarray] = None
 
     @cached_property
     def phase(self) -> np.ndarray:
@@ -149,6 +154,7 @@ def run_experiment(
     baselines: bool = True,
     bss: bool = True,
     progress: Union[bool, NoProgress] = False,
+    keep_last: bool = False,
 ) -> Experiment:
     """Run progressive 1..N (and the greedy order) on a mixture/vocal pair.
 
@@ -168,6 +174,8 @@ def run_experiment(
         ``True``: a bar over the run's stages (:mod:`.progress`; a widget in Jupyter,
         text on stderr); the caller's :class:`~.progress.RunProgress` (the command
         line's, which also counts loading and writing) is advanced and left open.
+    keep_last : bool
+        Keep k = N's working magnitude as :attr:`Experiment.last_magnitude`.
 
     Returns
     -------
@@ -177,7 +185,8 @@ def run_experiment(
     if pair.sr != config.sr:
         raise ParameterError(f"pair sample rate {pair.sr} differs from config sr={config.sr}")
     timings: Dict[str, float] = {}
-    n_baselines = len(BASELINE_KINDS) if baselines else 0
+    kinds = baseline_kinds(pair_target(pair))  # the target's own (vocals: today's five)
+    n_baselines = len(kinds) if baselines else 0
     bar = progress_hooks(progress, n_slices=n_slices, greedy=greedy, baselines=n_baselines)
     bar.stage("STFT")
     t0 = time.perf_counter()
@@ -234,7 +243,9 @@ def run_experiment(
     with bar, Lanes(helpers=workers() - 1) as lanes:
         lanes.add(prepare)
         if baselines and cached is None:
-            jobs = baseline_jobs(pair.mixture, pair.vocal, config=config, mixture_stft=X, vocal_stft=V)
+            jobs = baseline_jobs(
+                pair.mixture, pair.vocal, config=config, names=list(kinds), mixture_stft=X, vocal_stft=V
+            )
             bar.skip(2 * (n_baselines - len(jobs)))
             for name in sorted(jobs, key=lambda n: BASELINE_ORDER.index(n) if n in BASELINE_ORDER else -1):
                 lanes.add(baseline, name, jobs[name])
@@ -294,6 +305,8 @@ def run_experiment(
                 measure(f"k={k - 1}", prev.magnitude, {step.view: step.start_db})
                 prev.release()  # the generator has moved past it; the job holds the array
         measure(f"k={n_slices}", exp.progressive[-1].magnitude, {})
+        if keep_last:
+            exp.last_magnitude = exp.progressive[-1].magnitude
         exp.progressive[-1].release()
         timings["progressive"] = time.perf_counter() - t0
 
@@ -335,7 +348,7 @@ def run_experiment(
     elif baselines:
         exp.baselines = {
             name: ScoredBaseline(kind=kind, estimate=None, metrics=scores[BASELINE_KEY + name])
-            for name, kind in BASELINE_KINDS.items()
+            for name, kind in kinds.items()
         }
         store_baselines(pair, exp.baselines, config=config, bss=bss)
     exp.timings = timings

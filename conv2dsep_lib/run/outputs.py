@@ -36,6 +36,7 @@ from ..results.index import entry_from_record, index_lock, update_index
 from ..results.naming import run_folder_name
 from ..results.record import RunRecord
 from ..sources.audio import write_wav
+from ..sources.stems import pair_target
 from ..viz.experiment import save_experiment_figures
 from .experiment import Experiment, build_record
 from .progress import NO_PROGRESS, NoProgress
@@ -46,7 +47,10 @@ __all__ = [
     "audio_layout",
     "estimate_magnitude",
     "check_outputs",
+    "write_run_folder",
     "write_outputs",
+    "STEM_WORDS",
+    "stem_word",
 ]
 
 
@@ -86,12 +90,22 @@ def check_outputs(
     return final
 
 
+#: The word a target's files are named by (``extracted_vocal.wav``: the seed's name for vocals).
+STEM_WORDS = {"vocals": "vocal", "drums": "drums", "bass": "bass", "other": "other"}
+
+
+def stem_word(exp: Experiment) -> str:
+    """``vocal`` for a vocals run (the seed's file names), else the target (``drums``, ...)."""
+    return STEM_WORDS[pair_target(exp.pair)]
+
+
 def audio_layout(exp: Experiment) -> Dict[str, str]:
     """Relative wav path of every estimate of *exp* (keys as ``exp.estimates``)."""
-    paths = {f"k={k}": f"{k}_slices/extracted_vocal.wav" for k in range(1, exp.n_slices + 1)}
+    w = stem_word(exp)
+    paths = {f"k={k}": f"{k}_slices/extracted_{w}.wav" for k in range(1, exp.n_slices + 1)}
     if exp.greedy is not None:
-        paths["greedy_best"] = "best_sequence_found/extracted_vocal_best_sequence.wav"
-        paths["greedy"] = "best_sequence_found/extracted_vocal_greedy_order.wav"
+        paths["greedy_best"] = f"best_sequence_found/extracted_{w}_best_sequence.wav"
+        paths["greedy"] = f"best_sequence_found/extracted_{w}_greedy_order.wav"
     return paths
 
 
@@ -125,6 +139,34 @@ def _figures(exp: Experiment, record: RunRecord, folder: Path) -> None:
         vocal_mag=np.abs(stft(exp.pair.vocal, config=exp.config)),
         estimate_mag=estimate_magnitude(exp, exp.shown),
     )
+
+
+def write_run_folder(
+    exp: Experiment,
+    folder: Path,
+    *,
+    arguments: Optional[Mapping[str, Any]] = None,
+    plots: bool = True,
+    progress: NoProgress = NO_PROGRESS,
+) -> RunRecord:
+    """Write one run's files into *folder* (which the caller swaps into place): the seed's
+    layout, the figures and ``results.json``.  Returns the record written."""
+    progress.stage("writing")
+    sr = exp.config.sr
+    paths = audio_layout(exp)
+    for key, rel in paths.items():
+        write_wav(folder / rel, exp.estimates[key], sr)
+    write_wav(folder / "1_slices" / "1_original_mixture.wav", exp.pair.mixture, sr)
+    write_wav(folder / "1_slices" / f"2_target_{stem_word(exp)}.wav", exp.pair.vocal, sr)
+    record = build_record(exp, audio_paths=paths, arguments=arguments)
+    if plots:
+        with progress.during("figures"):
+            _figures(exp, record, folder)
+    else:
+        progress.skip(1)
+    progress.stage("writing")
+    write_json(folder / "results.json", record.to_json())
+    return record
 
 
 def write_outputs(
@@ -174,21 +216,7 @@ def write_outputs(
     final = check_outputs(out_root, n_slices=exp.n_slices, inputs=exp.pair.files, name=name)
     with index_lock(out_root, take=False) as lock:
         with staging_folder(final) as tmp:
-            progress.stage("writing")
-            sr = exp.config.sr
-            paths = audio_layout(exp)
-            for key, rel in paths.items():
-                write_wav(tmp / rel, exp.estimates[key], sr)
-            write_wav(tmp / "1_slices" / "1_original_mixture.wav", exp.pair.mixture, sr)
-            write_wav(tmp / "1_slices" / "2_target_vocal.wav", exp.pair.vocal, sr)
-            record = build_record(exp, audio_paths=paths, arguments=arguments)
-            if plots:
-                with progress.during("figures"):
-                    _figures(exp, record, tmp)
-            else:
-                progress.skip(1)
-            progress.stage("writing")
-            write_json(tmp / "results.json", record.to_json())
+            record = write_run_folder(exp, tmp, arguments=arguments, plots=plots, progress=progress)
             if index:
                 lock.acquire()  # the swap below and the index update, one writer at a time
         if index:

@@ -20,7 +20,7 @@ import enum
 import inspect
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Callable, Optional, Union
+from typing import Callable, Optional, Tuple, Union
 
 import numpy as np
 
@@ -131,6 +131,9 @@ class Separator:
     baseline : bool
         Reported as a reference point in every run (the fingerprint method itself is
         a separator but not a baseline).
+    targets : tuple of str or None
+        The targets it estimates (``("vocals",)`` for a vocal separator such as REPET-SIM);
+        ``None``: any target (the floor, and the oracle masks built from the target's stem).
 
     Raises
     ------
@@ -144,6 +147,7 @@ class Separator:
     function: Union[BlindFunction, OracleFunction]
     description: str
     baseline: bool = True
+    targets: Optional[Tuple[str, ...]] = None
 
     def __post_init__(self) -> None:
         want = 2 if self.kind is Kind.ORACLE else 1

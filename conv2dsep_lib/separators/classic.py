@@ -230,7 +230,7 @@ def repet_sim_mask(X: np.ndarray, config: Config) -> np.ndarray:
     return (mask / weight).astype(S.dtype)
 
 
-def hpss_mask(X: np.ndarray, config: Config) -> np.ndarray:
+def hpss_mask(X: np.ndarray, config: Config, *, part: str = "vocal") -> np.ndarray:
     """Two-stage median-filter HPSS vocal mask (after FitzGerald & Gainza, 2010).
 
     FitzGerald & Gainza separate the voice in two passes whose kernels see it
@@ -250,7 +250,8 @@ def hpss_mask(X: np.ndarray, config: Config) -> np.ndarray:
       frequency -> harmonic; drum hits are short and broadband -> percussive.
 
     The vocal mask is ``P1 * H2``, the product of librosa's soft masks (``mask=True``,
-    power 2, margin 1).
+    power 2, margin 1); ``part="percussive"`` gives ``P1 * P2``, what is short in time in both
+    stages -- the drums (the blind drums baseline).
 
     A long input is processed :data:`HPSS_CHUNK` frames at a time, each chunk with the
     neighbouring frames both stages' time kernels reach: the same numbers, a bounded
@@ -265,8 +266,8 @@ def hpss_mask(X: np.ndarray, config: Config) -> np.ndarray:
         lo, hi = max(0, start - halo), min(n, stop + halo)
         S = np.abs(X[:, lo:hi])
         _, mask_p1 = hpss_masks(S, h1, p1)
-        mask_h2, _ = hpss_masks(S * mask_p1, h2, p2)
-        mask = (mask_p1 * mask_h2)[:, start - lo : stop - lo]
+        mask_h2, mask_p2 = hpss_masks(S * mask_p1, h2, p2)
+        mask = (mask_p1 * (mask_h2 if part == "vocal" else mask_p2))[:, start - lo : stop - lo]
         if out is None:
             out = np.empty(X.shape[:-1] + (n,), dtype=mask.dtype)
         out[:, start:stop] = mask
@@ -306,3 +307,8 @@ def repet_sim(mixture: Mixture) -> np.ndarray:
 def hpss(mixture: Mixture) -> np.ndarray:
     """Two-stage median-filter HPSS (after FitzGerald & Gainza 2010): the vocal estimate."""
     return masked(mixture, hpss_mask(mixture.stft, mixture.config))
+
+
+def hpss_percussive(mixture: Mixture) -> np.ndarray:
+    """The same two-stage HPSS's percussive part ``P1 * P2``: the drums estimate."""
+    return masked(mixture, hpss_mask(mixture.stft, mixture.config, part="percussive"))

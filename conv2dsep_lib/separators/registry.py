@@ -13,6 +13,7 @@ name                  kind       vocal estimate
 ``oracle_ibm``        oracle     ideal binary mask ``|V| > |A|``
 ``repet_sim``         blind      REPET-SIM, librosa's vocal-separation recipe
 ``hpss``              blind      two-stage median-filter HPSS
+``hpss_percussive``   blind      its percussive part (a drums estimate)
 ``conv2d_fingerprint`` oracle    the fingerprint method, slices 1..8 (not a baseline)
 ====================  =========  ===========================================
 """
@@ -29,7 +30,7 @@ from ..core.checks import check_signal
 from ..core.config import Config
 from ..core.errors import ParameterError
 from .base import Kind, Mixture, Reference, Separator
-from .classic import hpss, repet_sim
+from .classic import hpss, hpss_percussive, repet_sim
 from .fingerprinting import fingerprint_oracle
 from .masks import mixture_floor, oracle_ibm, oracle_irm
 
@@ -37,6 +38,8 @@ __all__ = [
     "SEPARATORS",
     "BASELINES",
     "BASELINE_KINDS",
+    "TARGET_BASELINES",
+    "baseline_kinds",
     "get_separator",
     "separate",
     "baseline_estimate",
@@ -51,8 +54,17 @@ SEPARATORS: Mapping[str, Separator] = MappingProxyType(
             Separator("mixture", Kind.FLOOR, mixture_floor, "the mixture itself (no separation)"),
             Separator("oracle_irm", Kind.ORACLE, oracle_irm, "ideal ratio mask |V| / (|V| + |A|)"),
             Separator("oracle_ibm", Kind.ORACLE, oracle_ibm, "ideal binary mask |V| > |A|"),
-            Separator("repet_sim", Kind.BLIND, repet_sim, "REPET-SIM (librosa's recipe)"),
-            Separator("hpss", Kind.BLIND, hpss, "two-stage median-filter HPSS"),
+            Separator(
+                "repet_sim", Kind.BLIND, repet_sim, "REPET-SIM (librosa's recipe)", targets=("vocals",)
+            ),
+            Separator("hpss", Kind.BLIND, hpss, "two-stage median-filter HPSS", targets=("vocals",)),
+            Separator(
+                "hpss_percussive",
+                Kind.BLIND,
+                hpss_percussive,
+                "two-stage median-filter HPSS, percussive part",
+                targets=("drums",),
+            ),
             Separator(
                 "conv2d_fingerprint",
                 Kind.ORACLE,
@@ -64,12 +76,35 @@ SEPARATORS: Mapping[str, Separator] = MappingProxyType(
     }
 )
 
-#: ``(name, kind)`` of every baseline, in report order.
-BASELINES: Tuple[Tuple[str, str], ...] = tuple(
-    (s.name, s.kind.value) for s in SEPARATORS.values() if s.baseline
+#: The four targets a separator may estimate (as :data:`conv2dsep_lib.sources.layout.TARGETS`).
+TARGETS = ("vocals", "drums", "bass", "other")
+
+
+def _baselines_of(target: str) -> Tuple[Tuple[str, str], ...]:
+    return tuple(
+        (s.name, s.kind.value)
+        for s in SEPARATORS.values()
+        if s.baseline and (s.targets is None or target in s.targets)
+    )
+
+
+#: Target -> ``(name, kind)`` of its baselines, in report order: the floor and the oracle masks
+#: for every target; the blind ones where they apply (REPET-SIM and HPSS's vocal for vocals,
+#: HPSS's percussive part for drums; none for bass and other).
+TARGET_BASELINES: Mapping[str, Tuple[Tuple[str, str], ...]] = MappingProxyType(
+    {t: _baselines_of(t) for t in TARGETS}
 )
-#: name -> kind of the baselines.
+#: ``(name, kind)`` of every baseline of a vocals run (the default target), in report order.
+BASELINES: Tuple[Tuple[str, str], ...] = TARGET_BASELINES["vocals"]
+#: name -> kind of the baselines of a vocals run.
 BASELINE_KINDS: Mapping[str, str] = MappingProxyType(dict(BASELINES))
+
+
+def baseline_kinds(target: str = "vocals") -> Mapping[str, str]:
+    """name -> kind of the baselines of a run for *target*, in report order."""
+    if target not in TARGET_BASELINES:
+        raise ParameterError(f"target {target!r} is unknown: allowed " + ", ".join(TARGETS))
+    return MappingProxyType(dict(TARGET_BASELINES[target]))
 
 
 def get_separator(name: Any) -> Separator:
@@ -118,12 +153,13 @@ def _signals(
     vocal_stft: Optional[np.ndarray] = None,
 ):
     names = list(names)
+    every = {s.name: s.kind.value for s in SEPARATORS.values() if s.baseline}
     for n in names:
-        if n not in BASELINE_KINDS:
-            raise ParameterError(f"baseline {n!r} is unknown: allowed " + ", ".join(BASELINE_KINDS))
+        if n not in every:
+            raise ParameterError(f"baseline {n!r} is unknown: allowed " + ", ".join(every))
     mix = check_signal(mixture, name="mixture", mono=True, allow_silence=True).astype(np.float32, copy=False)
     ref = None
-    if vocal is not None or any(BASELINE_KINDS[n] == Kind.ORACLE.value for n in names):
+    if vocal is not None or any(every[n] == Kind.ORACLE.value for n in names):
         if vocal is None:
             raise ParameterError(
                 "vocal=None is invalid for oracle baselines: allowed the true vocal, a 1-D array as long as the mixture"

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import concurrent.futures
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, List, Optional, Tuple
+from typing import Any, List, Mapping, Optional, Tuple
 
 import numpy as np
 
@@ -435,6 +435,10 @@ class AudioPair:
         The files that were read (an output folder must not replace them).
     warnings : tuple of str
         What is odd about the inputs (clipping, DC, band limit, padding): the run goes on.
+    stems : dict of str -> np.ndarray [shape=(n,)], float32
+        The true stems by target (``vocals``, ``drums``, ``bass``, ``other``) when the input
+        has more than the vocal; empty means ``{"vocals": vocal}``
+        (:func:`conv2dsep_lib.sources.stems.pair_stems`).
     """
 
     mixture: np.ndarray
@@ -443,6 +447,7 @@ class AudioPair:
     source: dict
     files: Tuple[Path, ...] = ()
     warnings: Tuple[str, ...] = ()
+    stems: Mapping[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def instrumental(self) -> np.ndarray:

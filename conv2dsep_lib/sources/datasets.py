@@ -22,9 +22,10 @@ from ..core.config import Config
 from ..core.errors import ParameterError
 from ..core.files import PathLike
 from .audio import AudioPair, audio_warnings, excerpt_bounds, fit_length, load_pair, resample
-from .layout import INSTRUMENTAL_NAME, MANIFEST_NAME, MIXTURE_NAME, VOCAL_NAME
+from .layout import INSTRUMENTAL_NAME, MANIFEST_NAME, MIXTURE_NAME, TARGETS, VOCAL_NAME
 from .musdb18 import MusdbTrack, incomplete_musdb_tracks, list_musdb_tracks, read_musdb_track, require_ffmpeg
 from .prepare import read_source
+from .stems import DEFAULT_TARGETS, check_targets, stem_files, with_stems
 
 __all__ = ["Stems", "TrackInfo", "Dataset", "open_dataset", "open_musdb"]
 
@@ -148,7 +149,9 @@ class Dataset:
             return {role: (y, sr) for role, y in audio.items()}
         return {role: read_source(path, role=role) for role, path in e.files.items()}
 
-    def load(self, name: str, *, offset: float = 0.0, pad: bool = False) -> AudioPair:
+    def load(
+        self, name: str, *, offset: float = 0.0, pad: bool = False, targets: Sequence[str] = DEFAULT_TARGETS
+    ) -> AudioPair:
         """One excerpt as an aligned mono :class:`~conv2dsep_lib.sources.audio.AudioPair`.
 
         Parameters
@@ -159,6 +162,9 @@ class Dataset:
             Excerpt start in seconds; the excerpt is ``config.duration`` long.
         pad : bool
             Zero-pad a track that ends before the excerpt does.
+        targets : sequence of str
+            Beyond ``("vocals",)``, the pair also carries the track's other stems
+            (``pair.stems``: MUSDB18's four, a prepared folder's ``isolated_<target>.wav``).
 
         Returns
         -------
@@ -169,16 +175,21 @@ class Dataset:
         """
         e = self.track(name)
         cfg = self.config
+        more = check_targets(list(targets)) != DEFAULT_TARGETS
         extra = {"dataset": self.root, "kind": e.kind, "track": name}
         if e.kind != "musdb18-stem":
             pair = load_pair(
                 e.files["mixture"], e.files["vocal"], sr=cfg.sr, duration=cfg.duration, offset=offset, pad=pad
             )
-            return replace(pair, source={**pair.source, **extra})
+            pair = replace(pair, source={**pair.source, **extra})
+            stems = {t: p for t, p in e.files.items() if t in TARGETS}
+            return with_stems(pair, stems, offset=offset, pad=pad) if more else pair
         full = self._read_full(e)
         out = {}
         warnings: List[str] = []
         for role, (y, file_sr) in full.items():
+            if role in TARGETS and not more:
+                continue  # a vocals-only run reads the track as it always has
             start, stop = excerpt_bounds(
                 y.shape[-1], file_sr, offset=offset, duration=cfg.duration, pad=pad, name=f"track {name!r}"
             )
@@ -194,6 +205,7 @@ class Dataset:
             out[role] = np.ascontiguousarray(
                 check_signal(seg, name=f"track {name!r} {role}"), dtype=np.float32
             )
+        stems = {t: out[t] for t in TARGETS[1:] if t in out}
         return AudioPair(
             mixture=out["mixture"],
             vocal=out["vocal"],
@@ -201,6 +213,7 @@ class Dataset:
             source={**extra, "offset": float(offset), "duration": float(cfg.duration)},
             files=(e.files["mixture"],),
             warnings=tuple(warnings),
+            stems={"vocals": out["vocal"], **stems} if more and stems else {},
         )
 
     def load_stems(self, name: str, *, mono: bool = False) -> Stems:
@@ -237,6 +250,7 @@ def _prepared_entry(folder: Path) -> Optional[TrackInfo]:
         files = {"mixture": folder / MIXTURE_NAME, "vocal": folder / VOCAL_NAME}
         if (folder / INSTRUMENTAL_NAME).is_file():
             files["instrumental"] = folder / INSTRUMENTAL_NAME
+        files.update({t: p for t, p in stem_files(folder).items() if t != "vocals"})
         return TrackInfo(folder.name, "prepared", files)
     return None
 

@@ -16,8 +16,9 @@ A MUSDB18 track (``musdb=ROOT, track=NAME, subset="test"``) is loaded through
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
-from typing import Optional, Tuple
+from typing import Optional, Sequence, Tuple
 
 from ..core.config import Config
 from ..core.errors import ParameterError
@@ -25,7 +26,8 @@ from ..core.files import PathLike
 from .audio import AudioPair, load_pair
 from .datasets import open_musdb
 from .demo_set import build_demo_set, demo_song_dir
-from .layout import DEFAULT_DATA_DIR, DEFAULT_DEMO_ROOT, MIXTURE_NAME, VOCAL_NAME
+from .layout import DEFAULT_DATA_DIR, DEFAULT_DEMO_ROOT, MIXTURE_NAME, MUSDB_MIXTURE_NAME, TARGETS, VOCAL_NAME
+from .stems import DEFAULT_TARGETS, check_targets, read_stems, stem_files, with_stems
 
 __all__ = ["resolve_pair_paths", "input_files", "load_input"]
 
@@ -61,6 +63,9 @@ def resolve_pair_paths(
         d = Path(data_dir)
         if not d.is_dir():
             raise ParameterError(f"data folder {str(d)!r} does not exist or is not a folder")
+        stems = stem_files(d) if (d / MUSDB_MIXTURE_NAME).is_file() else {}
+        if stems:  # MUSDB18-HQ naming: mixture.wav + vocals.wav (or, without it, another stem)
+            return d / MUSDB_MIXTURE_NAME, stems.get("vocals", next(iter(stems.values())))
         for name in (MIXTURE_NAME, VOCAL_NAME):
             if not (d / name).is_file():
                 raise ParameterError(
@@ -106,6 +111,7 @@ def load_input(
     subset: str = "test",
     offset: float = 0.0,
     pad: bool = False,
+    targets: Sequence[str] = DEFAULT_TARGETS,
 ) -> AudioPair:
     """Load the chosen input as an aligned mono pair at ``config.sr``.
 
@@ -126,11 +132,17 @@ def load_input(
         Excerpt start in seconds.
     pad : bool
         Zero-pad a clip shorter than the excerpt.
+    targets : sequence of str
+        The targets the run separates (:data:`~.stems.TARGETS`).  Beyond ``("vocals",)`` the
+        pair carries the folder's other stems (``pair.stems``; today's pair otherwise), and a
+        folder in MUSDB18-HQ naming may lack the vocal.  Which targets have a stem is checked
+        by :func:`~.stems.pair_for_target`.
 
     Returns
     -------
     AudioPair
     """
+    targets = check_targets(list(targets) if not isinstance(targets, str) else targets)
     if musdb is not None or track is not None:
         if musdb is None:
             raise ParameterError(
@@ -147,6 +159,49 @@ def load_input(
             raise ParameterError(
                 f"--musdb {str(musdb)!r} needs --track NAME: allowed one of {len(names)} tracks in {subset}/ ({shown})"
             )
-        return dataset.load(track, offset=offset, pad=pad)
+        return dataset.load(track, offset=offset, pad=pad, targets=targets)
+    more = targets != DEFAULT_TARGETS
+    if data_dir is not None and (Path(data_dir) / MUSDB_MIXTURE_NAME).is_file():
+        return _load_stem_folder(Path(data_dir), config=config, offset=offset, pad=pad, targets=targets)
     mix_path, voc_path = resolve_pair_paths(data_dir=data_dir, mixture=mixture, vocal=vocal)
-    return load_pair(mix_path, voc_path, sr=config.sr, duration=config.duration, offset=offset, pad=pad)
+    pair = load_pair(mix_path, voc_path, sr=config.sr, duration=config.duration, offset=offset, pad=pad)
+    if more and mixture is None:  # a folder (given or default): its other stems
+        pair = with_stems(pair, stem_files(mix_path.parent), offset=offset, pad=pad)
+    return pair
+
+
+def _load_stem_folder(
+    folder: Path, *, config: Config, offset: float, pad: bool, targets: Tuple[str, ...]
+) -> AudioPair:
+    """A folder in MUSDB18-HQ naming: ``mixture.wav`` + any of ``vocals.wav``, ``drums.wav``,
+    ``bass.wav``, ``other.wav``.  Without ``vocals.wav`` the pair's ``vocal`` field holds the first
+    asked target's stem (a placeholder: ``stems``, without ``vocals``, is what the run reads)."""
+    files = stem_files(folder)
+    if not files:
+        raise ParameterError(
+            f"data folder {str(folder)!r} has {MUSDB_MIXTURE_NAME} but no stem: allowed "
+            + ", ".join(f"{t}.wav" for t in TARGETS)
+            + " beside it"
+        )
+    first = "vocals" if "vocals" in files else next((t for t in targets if t in files), next(iter(files)))
+    pair = load_pair(
+        folder / MUSDB_MIXTURE_NAME,
+        files[first],
+        sr=config.sr,
+        duration=config.duration,
+        offset=offset,
+        pad=pad,
+    )
+    if first == "vocals":
+        return with_stems(pair, files, offset=offset, pad=pad) if targets != DEFAULT_TARGETS else pair
+    rest = {t: p for t, p in files.items() if t != first}
+    stems, warnings = read_stems(
+        rest, sr=config.sr, duration=config.duration, offset=offset, pad=pad, length=pair.mixture.shape[0]
+    )
+    return replace(
+        pair,
+        stems={first: pair.vocal, **stems},
+        files=pair.files + tuple(rest.values()),
+        warnings=pair.warnings + warnings,
+        source={**pair.source, "vocal": None, "stems": {t: str(p) for t, p in files.items()}},
+    )

@@ -34,7 +34,7 @@ from ..core.config import Config
 from ..core.errors import ErrorRecord
 from ..core.files import remove_temporaries, write_json
 from ..results.record import ORACLE_NOTE, BaselineRecord, RunRecord
-from ..results.tables import baseline_rows, record_rows
+from ..results.tables import baseline_rows, record_rows, record_target
 from ..run.baselines import score_baselines
 from ..run.experiment import build_record, run_experiment
 from ..run.notebooks import list_notebooks, run_notebooks
@@ -178,7 +178,7 @@ class TaskOutcome:
 
 def _rows(record: Any, seconds: float) -> Tuple[Mapping[str, Any], ...]:
     if isinstance(record, BaselinesRun):
-        return tuple(baseline_rows(record.baselines, seconds=seconds))
+        return tuple(baseline_rows(record.baselines, seconds=seconds, target=record_target(record)))
     return tuple(record_rows(record, seconds=seconds))
 
 
