@@ -18,7 +18,7 @@ from conv2dsep_lib.results.index import read_index
 from conv2dsep_lib.results.targets import read_targets_record
 from conv2dsep_lib.run.target_outputs import write_target_outputs
 from conv2dsep_lib.run.targets import REST, run_targets
-from conv2dsep_lib.scoring.multi import score_sources
+from conv2dsep_lib.scoring.multi import band_limited_sources, score_sources
 from conv2dsep_lib.separators.registry import baseline_kinds
 from conv2dsep_lib.sources.audio import AudioPair
 from conv2dsep_lib.sources.inputs import load_input
@@ -236,3 +236,42 @@ def test_own_folder_with_a_subset_of_stems_and_a_missing_one(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"conv2dsep: error: target 'other': mixture '{tmp_path / 'song' / 'mixture.wav'}' has no other stem: allowed targets here: drums, bass"]  # fmt: skip
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_band_limited_references_are_flagged():
+    n = CFG.n_samples
+    stems = four_stems(n)
+    rng = np.random.default_rng(3)
+    b, a = butter(8, 300, fs=SR)
+    narrow = lfilter(b, a, lfilter(b, a, rng.standard_normal(n)))  # nothing above ~1 kHz
+    assert band_limited_sources(stems) == ()
+    assert band_limited_sources({**stems, "bass": narrow}) == ("bass",)
+
+
+def test_demo_song_four_targets_each_beat_the_floor(tmp_path, monkeypatch):
+    """The issue's check on the demo set: 8 slices, four targets, each above its mixture floor."""
+    monkeypatch.setenv("CONV2DSEP_CACHE", str(tmp_path / "cache"))
+    pair = load_input(config=Config(), targets="vocals,drums,bass,other")
+    assert set(pair.stems) == {"vocals", "drums", "bass", "other"}
+    exp = run_targets(
+        pair, config=Config(), n_slices=8, targets="vocals,drums,bass,other", greedy=False, bss=False
+    )
+    for t, run in exp.runs.items():
+        assert run.metrics["k=8"].si_sdr > run.baselines["mixture"].metrics.si_sdr + 3.0, t
+        assert exp.scores["joint"][t].si_sdr > run.baselines["mixture"].metrics.si_sdr, t
+    assert exp.joint_stft_error <= 1e-6
+
+
+def test_targets_vocals_is_todays_run(tmp_path, monkeypatch):
+    monkeypatch.setenv("CONV2DSEP_CACHE", str(tmp_path / "cache"))
+    common = ["progressive", "--slices", "2", "--duration", "1.5", "--no-bss", "--quiet"]
+    assert main([*common, "--out", str(tmp_path / "a")]) == 0
+    assert main([*common, "--targets", "vocals", "--out", str(tmp_path / "b")]) == 0
+    a = json.loads((tmp_path / "a" / "output_progressive_2slices_dur1.5" / "results.json").read_text())
+    b = json.loads((tmp_path / "b" / "output_progressive_2slices_dur1.5" / "results.json").read_text())
+    for d in (a, b):
+        d.pop("timings"), d.pop("arguments")
+    assert a == b
+    assert "target" not in a["input"] and "stems" not in a["input"]
+    names = sorted(p.relative_to(tmp_path / "a").as_posix() for p in (tmp_path / "a").rglob("*.wav"))
+    assert names == sorted(p.relative_to(tmp_path / "b").as_posix() for p in (tmp_path / "b").rglob("*.wav"))

@@ -205,25 +205,33 @@ def _run_targets(args, *, config, n_slices: int, targets, out: Path, arguments) 
 
 def _print_targets_summary(record, folder: Path) -> None:
     """A multi-target run's numbers (a :class:`~conv2dsep_lib.results.targets.TargetsRecord`)."""
+
+    def metric(estimate, key: str):
+        return None if estimate is None or estimate.metrics is None else estimate.metrics.value(key)
+
+    def baseline(run, name: str):
+        b = run.baselines.get(name)
+        return None if b is None or b.metrics is None else b.metrics.si_sdr
+
     print(f"\n{record.note}")
+    print("         SI-SDR (dB)                                BSS Eval SDR, all sources")
     print(
-        f"{'target':<8} {'k=N SI-SDR':>10} {'best k':>7} {'joint':>7} {'SDR':>7} {'SIR':>7} {'floor':>7} {'IRM':>7}"
+        f"{'target':<8} {'k=N':>7} {'best k':>7} {'joint':>7} {'floor':>7} {'IRM':>7}   {'k=N':>7} {'joint':>7}"
     )
     for t in record.targets:
         run = record.by_target[t]
         last = run.progressive[-1].metrics
-        joint = record.joint.get(t)
-        sep = record.separate.get(t)
-        b = run.baselines
+        sep, joint = record.separate.get(t), record.joint.get(t)
         print(
-            f"{t:<8} {_fmt(last.si_sdr if last else None):>10} {str(run.loss_vs_quality.best_k_by_si_sdr):>7} "
-            f"{_fmt(joint.metrics.si_sdr if joint and joint.metrics else None):>7} "
-            f"{_fmt(sep.metrics.sdr if sep and sep.metrics else None):>7} "
-            f"{_fmt(sep.metrics.sir if sep and sep.metrics else None):>7} "
-            f"{_fmt(b['mixture'].metrics.si_sdr if 'mixture' in b and b['mixture'].metrics else None):>7} "
-            f"{_fmt(b['oracle_irm'].metrics.si_sdr if 'oracle_irm' in b and b['oracle_irm'].metrics else None):>7}"
+            f"{t:<8} {_fmt(last.si_sdr if last else None):>7} {str(run.loss_vs_quality.best_k_by_si_sdr):>7} "
+            f"{_fmt(metric(joint, 'si_sdr')):>7} {_fmt(baseline(run, 'mixture')):>7} "
+            f"{_fmt(baseline(run, 'oracle_irm')):>7}   {_fmt(metric(sep, 'sdr')):>7} {_fmt(metric(joint, 'sdr')):>7}"
         )
-    print("SI-SDR in dB (oracle); SDR/SIR: BSS Eval v4 over all sources at once (separate estimates, k=N)")
+    print(
+        "all ORACLE (the true stems are the targets); k=N: each target's own estimate; joint: masks that sum to one"
+    )
+    if record.bss_warning:
+        print(f"note: {record.bss_warning}")
     if record.joint_stft_error is not None:
         print(f"joint estimates sum to the mixture: max STFT error {record.joint_stft_error:.1e} of the peak")
     print(f"wrote {folder}")

@@ -20,12 +20,24 @@ from ..core.config import Config
 from ..core.errors import ParameterError
 from ..core.files import PathLike, to_jsonable
 from ..scoring.scores import Scores
-from .record import ORACLE_NOTE, RunRecord
+from .record import RunRecord
 
-__all__ = ["TARGETS_SCHEMA", "SourceEstimate", "TargetsRecord", "read_targets_record", "is_targets_record"]
+__all__ = [
+    "TARGETS_SCHEMA",
+    "TARGETS_NOTE",
+    "SourceEstimate",
+    "TargetsRecord",
+    "read_targets_record",
+    "is_targets_record",
+]
 
 #: ``results.json["kind"]`` of a multi-target run.
 TARGETS_SCHEMA = "targets"
+#: The note of a multi-target run.
+TARGETS_NOTE = (
+    "ORACLE: the optimisation uses each target's true isolated stem as its target; "
+    "these numbers are an upper-bound study of the fingerprint, not blind separation."
+)
 
 
 @dataclass(frozen=True)
@@ -66,6 +78,9 @@ class TargetsRecord:
         one multi-source BSS Eval v4 call (museval's numbers) and SI-SDR.
     joint_stft_error : float or None
         ``max |sum of joint STFTs - mixture STFT| / max |mixture STFT|``.
+    band_limited : tuple of str
+        Sources whose reference leaves most of the spectrum empty: the multi-source SIR and
+        SAR are ill-posed there (read SI-SDR, SDR and ISR; see :attr:`bss_warning`).
     input, arguments, versions : mapping
     git_commit : str or None
     """
@@ -80,12 +95,25 @@ class TargetsRecord:
     separate: Mapping[str, SourceEstimate]
     joint: Mapping[str, SourceEstimate] = field(default_factory=lambda: MappingProxyType({}))
     joint_stft_error: Optional[float] = None
+    band_limited: Tuple[str, ...] = ()
     input: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     arguments: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     git_commit: Optional[str] = None
     versions: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     oracle: bool = True
-    note: str = ORACLE_NOTE
+    note: str = TARGETS_NOTE
+
+    @property
+    def bss_warning(self) -> Optional[str]:
+        """What to distrust in the multi-source BSS Eval numbers (``None``: nothing)."""
+        if not self.band_limited:
+            return None
+        return (
+            f"{', '.join(self.band_limited)}: the reference leaves most of the spectrum empty "
+            "(nothing within 100 dB of its peak in half the bins), so BSS Eval's 512-tap projections "
+            "are ill-posed: the multi-source SIR and SAR of every source are not meaningful here; "
+            "SI-SDR, SDR and ISR are"
+        )
 
     def to_json(self) -> Dict[str, Any]:
         """The top ``results.json`` (strict JSON: NaN/inf are ``None``)."""
@@ -103,6 +131,8 @@ class TargetsRecord:
                 "separate": {s: e.to_json() for s, e in self.separate.items()},
                 "joint": {s: e.to_json() for s, e in self.joint.items()},
                 "joint_stft_error": self.joint_stft_error,
+                "band_limited": list(self.band_limited),
+                "bss_warning": self.bss_warning,
                 "scoring": "BSS Eval v4 over all sources at once (museval's multi-source call, as SiSEC "
                 "2018); SI-SDR per source",
                 "input": dict(self.input),
@@ -132,12 +162,13 @@ class TargetsRecord:
                 {s: SourceEstimate.from_json(e) for s, e in (d.get("joint") or {}).items()}
             ),
             joint_stft_error=d.get("joint_stft_error"),
+            band_limited=tuple(d.get("band_limited") or ()),
             input=MappingProxyType(dict(d.get("input") or {})),
             arguments=MappingProxyType(dict(d.get("arguments") or {})),
             git_commit=d.get("git_commit"),
             versions=MappingProxyType(dict(d.get("versions") or {})),
             oracle=bool(d.get("oracle", True)),
-            note=d.get("note", ORACLE_NOTE),
+            note=d.get("note", TARGETS_NOTE),
         )
 
 

@@ -46,6 +46,7 @@ from ..results.record import (
     RunRecord,
     best_by_loss_key,
     loss_vs_quality,
+    oracle_note,
 )
 from ..scoring.metrics import si_sdr
 from ..scoring.pair import PairScorer, separation_metrics
@@ -529,6 +530,7 @@ def build_record(
         arguments=dict(arguments or {}),
         git_commit=git_output("rev-parse", "HEAD") or None,
         versions=library_versions(),
+        note=oracle_note(pair_target(exp.pair)),
     )
 
 

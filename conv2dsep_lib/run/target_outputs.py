@@ -65,6 +65,7 @@ def build_targets_record(
         separate=estimates("separate"),
         joint=estimates("joint"),
         joint_stft_error=texp.joint_stft_error,
+        band_limited=texp.band_limited,
         input=MappingProxyType(source),
         arguments=MappingProxyType(dict(arguments or {})),
         git_commit=git_output("rev-parse", "HEAD") or None,

@@ -32,7 +32,7 @@ import numpy as np
 
 from ..core.config import Config
 from ..method.transforms import istft, stft
-from ..scoring.multi import score_sources
+from ..scoring.multi import band_limited_sources, score_sources
 from ..scoring.scores import Scores
 from ..sources.audio import AudioPair
 from ..sources.layout import TARGETS
@@ -70,6 +70,9 @@ class TargetsExperiment:
     joint_stft_error : float or None
         ``max |sum_j Y_j - X| / max |X|`` over the STFT: how exactly the joint estimates add
         up to the mixture (``None`` without the joint step).
+    band_limited : tuple of str
+        References whose spectrum is mostly empty: the multi-source SIR/SAR are ill-posed
+        (:func:`~conv2dsep_lib.scoring.multi.band_limited_sources`).
     """
 
     pair: AudioPair
@@ -82,6 +85,7 @@ class TargetsExperiment:
     joint: Dict[str, np.ndarray] = field(default_factory=dict)
     scores: Dict[str, Dict[str, Scores]] = field(default_factory=dict)
     joint_stft_error: Optional[float] = None
+    band_limited: Tuple[str, ...] = ()
 
     @property
     def n_slices(self) -> int:
@@ -199,6 +203,7 @@ def run_targets(
         del Y
     for t in targets:
         runs[t].last_magnitude = None
+    exp.band_limited = band_limited_sources(exp.references) if bss else ()
     scored = {"separate": exp.separate, **({"joint": exp.joint} if joint else {})}
     exp.scores = {
         name: score_sources(exp.references, estimates, pair.mixture, sr=config.sr, bss=bss)
