@@ -487,6 +487,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             arguments=arguments,
             yes=args.yes,
             excerpts=excerpts,
+            targets=args.targets,
         )
     except SweepInterrupted as exc:
         r = exc.result

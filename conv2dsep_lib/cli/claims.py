@@ -2,7 +2,8 @@
 
 A claims study is a sweep (progressive 1..18, greedy by step loss and by SI-SDR, on every
 excerpt): it runs on a local process pool, is resumable, and a second run reuses the
-finished runs.  Exit codes as ``sweep``: 0 all runs finished, 1 some failed, 2 a user
+finished runs.  ``--targets vocals,drums`` runs it per target and decides the claims per
+target ((d), about vocal separation, is not applicable to another target).  Exit codes as ``sweep``: 0 all runs finished, 1 some failed, 2 a user
 error (nothing run), 130 interrupted.
 """
 
@@ -17,6 +18,7 @@ from ..core.errors import ParameterError
 from .options import (
     PROG,
     add_excerpts_argument,
+    add_targets_argument,
     examples,
     positive_integer,
     recorded_arguments,
@@ -39,6 +41,7 @@ def add_claims_parser(sub) -> argparse.ArgumentParser:
             "conv2dsep claims                                   # the 3 demo songs -> outputs/claims/claims.md",
             "conv2dsep claims --musdb ~/data/musdb18hq --subset test --excerpts 3 --out outputs/claims_musdb",
             "conv2dsep claims --tracks 'data/rtg/100-window/*' --excerpts all --converged --out outputs/claims_mine",
+            "conv2dsep claims --targets vocals,drums,bass,other --out outputs/claims_stems   # per target",
         ),
     )
     g = p.add_argument_group("tracks (default: the demo set, prepared if needed)")
@@ -68,6 +71,7 @@ def add_claims_parser(sub) -> argparse.ArgumentParser:
         help="also run progressive 1..18 with converged settings (iterations=1000) into OUT/converged/ "
         "and report convergence's effect on SI-SDR at k = 8",
     )
+    add_targets_argument(s)  # the claims decided per target; (d) is about vocals only
     s.add_argument("--yes", action="store_true", help="run more than 1000 runs")
     # a small scale for tests: k = 1..N with k = SEED_K standing for the seed's 8
     s.add_argument("--slices", type=positive_integer, default=18, help=argparse.SUPPRESS)
@@ -127,6 +131,7 @@ def cmd_claims(args: argparse.Namespace) -> int:
             arguments=arguments,
             yes=args.yes,
             converged=args.converged,
+            targets=args.targets,
         )
     except SweepInterrupted as exc:
         c = exc.result.counts
@@ -140,17 +145,22 @@ def cmd_claims(args: argparse.Namespace) -> int:
     for f in sweep.failures:
         print(f"{PROG}: run failed: {f.run}: {f.type}: {f.message} (see {f.file})", file=sys.stderr)
     if not args.quiet:
-        r = res.report
-        print(
-            f"\nThe seed's claims on {r.n_tracks} tracks, {r.n_excerpts} excerpts -- ORACLE (uses the true vocal):"
-        )
-        for row in r.rows:
+        several = list(res.targets) != ["vocals"]
+        for target, part in res.targets.items():
+            r = part.report
+            what = f"target {target}, " if several else ""
+            stem = "vocal" if target == "vocals" else f"{target} stem"
             print(
-                f"  ({row.id}) {row.verdict:<13} {row.measure}: {row.spread.text(unit=row.unit)}; "
-                f"{row.agree} of {row.total} tracks agree"
+                f"\nThe seed's claims on {what}{r.n_tracks} tracks, {r.n_excerpts} excerpts -- ORACLE "
+                f"(uses the true {stem}):"
             )
-        if res.convergence is not None:
-            print(f"  {res.convergence.text()}")
+            for row in r.rows:
+                print(
+                    f"  ({row.id}) {row.verdict:<13} {row.measure}: {row.spread.text(unit=row.unit)}; "
+                    f"{row.agree} of {row.total} tracks agree"
+                )
+            if part.convergence is not None:
+                print(f"  {part.convergence.text()}")
         c = sweep.counts
         print(f"{c.runs} runs: {c.ran} ran, {c.cached} cached, {c.failed} failed in {sweep.seconds:.0f} s")
         if res.converged_sweep is not None:

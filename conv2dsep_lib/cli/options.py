@@ -487,6 +487,8 @@ def add_sweep_parser(sub) -> argparse.ArgumentParser:
             "--grid sweeps/smoke.yaml --no-bss --out outputs/sweep_smoke   # make demo's smoke test",
             "conv2dsep sweep --musdb ~/data/musdb18hq --grid sweeps/musdb.yaml --out outputs/sweep_musdb "
             "--scheduler tcp://HOST:8786",
+            "conv2dsep sweep --tracks 'data/demo/rtg/100-window/*' --targets vocals,drums --no-bss "
+            "--out outputs/sweep_targets   # each target against its own stem",
         ),
     )
     g = p.add_argument_group("tracks (one of --tracks, --musdb)")
@@ -526,6 +528,7 @@ def add_sweep_parser(sub) -> argparse.ArgumentParser:
         what="every setting runs on each; the table's excerpt column holds the offset and the "
         "summary is the median over a track's excerpts, then over tracks (not with an offset in the grid)",
     )
+    add_targets_argument(s)  # every track x excerpt x setting once per target, each with its baselines
     s.add_argument("--no-bss", action="store_true", help="skip BSS Eval v4 (SI-SDR only; much faster)")
     s.add_argument("--no-baselines", action="store_true", help="skip the baseline runs")
     s.add_argument(

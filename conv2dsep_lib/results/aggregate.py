@@ -8,6 +8,13 @@ sweep report prints them, notebook 06 shows them.
 summarised first, by their median per track; the statistics are then over tracks (as
 SiSEC reports museval): the median, the 25th/75th percentiles (IQR) and a bootstrap
 95 % interval of the median (:func:`conv2dsep_lib.results.repeats.spread_over_tracks`).
+
+**Targets.**  A sweep with several targets (``--targets vocals,drums``) has one block per
+target: :func:`summarise` and :func:`headline` add a ``target`` column (first) and give
+each target's rows together; the per-figure numbers (:func:`n_slices_curves`,
+:func:`greedy_pairs`, :func:`strategy_groups`) are of one target (``target=``; a table of
+several targets without it is refused rather than mixed).  A vocals-only table gives
+exactly what it gave before targets existed (no ``target`` column).
 """
 
 from __future__ import annotations
@@ -21,10 +28,14 @@ import pandas as pd
 
 from ..core.config import Config
 from ..core.errors import ParameterError
+from ..sources.layout import TARGETS
 from .repeats import spread_over_tracks, track_medians
-from .tables import METRICS, parameter_columns, typed
+from .tables import METRICS, TARGET, parameter_columns, typed
 
 __all__ = [
+    "table_targets",
+    "by_target",
+    "one_target",
     "varied_parameters",
     "stats",
     "per_track",
@@ -57,6 +68,51 @@ def _value(v: Any) -> Any:
     if isinstance(v, np.generic):
         return v.item()
     return v
+
+
+def table_targets(table: pd.DataFrame) -> Tuple[str, ...]:
+    """The targets of a tidy table's rows, in report order (``vocals, drums, bass, other``).
+
+    A table without a ``target`` column, or without rows, is ``("vocals",)``.
+    """
+    if "target" not in table.columns or not len(table):
+        return (TARGET,)
+    present = {str(v) for v in (_value(v) for v in table["target"]) if v is not None}
+    return tuple([t for t in TARGETS if t in present] + sorted(present - set(TARGETS))) or (TARGET,)
+
+
+def _several(table: pd.DataFrame) -> bool:
+    """Whether the table is not a plain vocals table (its summaries then name the target)."""
+    return table_targets(table) != (TARGET,)
+
+
+def by_target(table: pd.DataFrame) -> Dict[str, pd.DataFrame]:
+    """Target -> its rows (in table order), targets in report order."""
+    targets = table_targets(table)
+    if "target" not in table.columns:
+        return {targets[0]: table}
+    return {t: table[table["target"].astype(str) == t] for t in targets}
+
+
+def one_target(table: pd.DataFrame, target: Optional[str] = None) -> pd.DataFrame:
+    """The rows of *target*; with ``None``, the table itself when it has one target.
+
+    Raises
+    ------
+    ParameterError
+        *target* is not in the table, or ``None`` for a table of several targets.
+    """
+    targets = table_targets(table)
+    if target is None:
+        if len(targets) > 1:
+            raise ParameterError(
+                f"the table has {len(targets)} targets ({', '.join(targets)}): allowed one, "
+                "select it with target=..."
+            )
+        return table
+    if target not in targets:
+        raise ParameterError(f"target={target!r} is not in the table: allowed {', '.join(targets)}")
+    return by_target(table)[target]
 
 
 def varied_parameters(table: pd.DataFrame) -> List[str]:
@@ -133,17 +189,22 @@ def summarise(table: pd.DataFrame) -> pd.DataFrame:
     """Median and spread over tracks per setting x method x k, in table order.
 
     Per track, the median over its excerpts comes first (excerpts are repeats); the
-    statistics are over those per-track medians.
+    statistics are over those per-track medians.  A table of other targets than vocals
+    alone is summarised per target: a ``target`` column first, one block per target.
 
     Returns
     -------
     DataFrame
-        ``setting``, the parameters, ``method``, ``kind``, ``k``, ``oracle``,
+        (``target``,) ``setting``, the parameters, ``method``, ``kind``, ``k``, ``oracle``,
         ``n_tracks``, ``n_excerpts`` (excerpts over all tracks), and for each of
         :data:`~conv2dsep_lib.results.tables.METRICS` its ``_median``, ``_q25``, ``_q75``,
         ``_iqr`` (= q75 - q25) and the bootstrap 95 % interval of the median ``_ci_low``,
         ``_ci_high`` over tracks (missing values skipped).
     """
+    if _several(table):
+        blocks = [summarise(sub.drop(columns="target")) for sub in by_target(table).values()]
+        blocks = [b.assign(target=t)[["target", *b.columns]] for t, b in zip(by_target(table), blocks)]
+        return pd.concat(blocks, ignore_index=True)
     params = parameter_columns(table)
     out = []
     for (setting, method, k), members in _groups(table, ["setting", "method", "k"]):
@@ -175,9 +236,22 @@ def headline(table: pd.DataFrame, *, metric: str = "si_sdr") -> pd.DataFrame:
 
     Columns: ``setting``, the varied parameters, ``tracks``, ``progressive k=N`` (all N
     slices in the original order), ``best k`` (the k with the highest median), then
-    ``greedy``, ``greedy_best`` (when run) and one column per baseline.
+    ``greedy``, ``greedy_best`` (when run) and one column per baseline.  A table of other
+    targets than vocals alone has a ``target`` column first and one block of lines per
+    target (each with its own baselines; a baseline a target lacks is empty).
     """
     _check_metric(metric)
+    if _several(table):
+        varied = varied_parameters(table)
+        blocks = []
+        for t, sub in by_target(table).items():
+            b = headline(sub.drop(columns="target"), metric=metric)
+            # the same parameter columns in every block (a parameter varies over the whole table)
+            blocks.append(b.assign(target=t, **{p: _first(sub, b, p) for p in varied if p not in b}))
+        columns = ["target"] + list(dict.fromkeys(c for b in blocks for c in b.columns if c != "target"))
+        lead = ["target", "setting", *varied, "tracks", "progressive k=N", "best k"]
+        columns = lead + [c for c in columns if c not in lead]
+        return pd.concat([b.reindex(columns=columns) for b in blocks], ignore_index=True)
     varied = varied_parameters(table)
     lines: Dict[str, Dict[str, Any]] = {}
     best: Dict[str, Tuple[float, int]] = {}
@@ -206,6 +280,12 @@ def headline(table: pd.DataFrame, *, metric: str = "si_sdr") -> pd.DataFrame:
         lines[key]["best k"] = k
     columns = list(dict.fromkeys(c for line in lines.values() for c in line))
     return pd.DataFrame([{c: line.get(c) for c in columns} for line in lines.values()], columns=columns)
+
+
+def _first(sub: pd.DataFrame, lines: pd.DataFrame, p: str) -> List[Any]:
+    """Parameter *p* of each headline line's setting (the first row of that setting)."""
+    first = {s: _value(v) for s, v in zip(sub["setting"][::-1], sub[p][::-1])}
+    return [first.get(s) for s in lines["setting"]]
 
 
 def setting_label(row: Mapping[str, Any], names: Sequence[str]) -> str:
@@ -251,15 +331,19 @@ class SlicesCurves:
     baselines: Mapping[str, Tuple[str, Optional[float]]]  # name -> (kind, median)
 
 
-def n_slices_curves(table: pd.DataFrame, *, metric: str = "si_sdr") -> SlicesCurves:
+def n_slices_curves(
+    table: pd.DataFrame, *, metric: str = "si_sdr", target: Optional[str] = None
+) -> SlicesCurves:
     """Per-k statistics of the progressive rows, one curve per combination of the other settings.
 
     The state after k slices does not depend on the run's N, so each (track, excerpt,
     combination, k) is taken once, from the first run that has it.  Per k: each track's
     median over its excerpts, then the median, IQR and bootstrap 95 % interval over tracks
-    (:func:`track_stats`); the baselines likewise.
+    (:func:`track_stats`); the baselines likewise.  *target*: that target's rows
+    (:func:`one_target`; needed for a table of several targets).
     """
     _check_metric(metric)
+    table = one_target(table, target)
     others = [p for p in varied_parameters(table) if p not in ("n_slices", "greedy", "greedy_score")]
     data: Dict[str, Dict[int, Dict[str, Dict[Any, Any]]]] = {}
     base: Dict[str, Tuple[str, Dict[str, Dict[Tuple[Any, ...], Any]]]] = {}
@@ -306,8 +390,11 @@ def n_slices_curves(table: pd.DataFrame, *, metric: str = "si_sdr") -> SlicesCur
     )
 
 
-def greedy_pairs(table: pd.DataFrame, *, metric: str = "si_sdr") -> pd.DataFrame:
-    """Greedy order against the original order, per track x setting with a greedy run.
+def greedy_pairs(
+    table: pd.DataFrame, *, metric: str = "si_sdr", target: Optional[str] = None
+) -> pd.DataFrame:
+    """Greedy order against the original order, per track x setting with a greedy run
+    (of one *target*, see :func:`one_target`).
 
     Returns
     -------
@@ -320,6 +407,7 @@ def greedy_pairs(table: pd.DataFrame, *, metric: str = "si_sdr") -> pd.DataFrame
         run's k = N.
     """
     _check_metric(metric)
+    table = one_target(table, target)
     varied = [p for p in varied_parameters(table) if p != "greedy"]
     runs: Dict[Tuple[str, str], Dict[str, Any]] = {}
     for r in table.to_dict("records"):
@@ -380,10 +468,13 @@ class StrategyGroups:
         return self.strategies[0] if len(self.strategies) == 1 else None
 
 
-def strategy_groups(table: pd.DataFrame, *, metric: str = "si_sdr") -> StrategyGroups:
+def strategy_groups(
+    table: pd.DataFrame, *, metric: str = "si_sdr", target: Optional[str] = None
+) -> StrategyGroups:
     """*metric* and loss after all N slices, grouped by gain strategy: one value per track x
-    setting (the median over the track's excerpts)."""
+    setting (the median over the track's excerpts), of one *target* (see :func:`one_target`)."""
     _check_metric(metric)
+    table = one_target(table, target)
     cells: Dict[int, Dict[Tuple[str, str], Tuple[List[Optional[float]], List[Optional[float]]]]] = {}
     for r in table.to_dict("records"):
         if r["method"] != "progressive" or _value(r["k"]) != _value(r.get("n_slices")):

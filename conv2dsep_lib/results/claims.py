@@ -20,14 +20,22 @@ Each value is summarised as in a sweep (:mod:`.repeats`): the median over a trac
 excerpts, then the median over tracks with a bootstrap 95 % interval; a track *agrees*
 when its median is on the claim's side.  The decision rule is :data:`RULE`.
 
-**ORACLE**: every Conv2D number comes from an optimisation that read the true vocal.
+**Targets.**  A study with several targets (``conv2dsep claims --targets vocals,drums``)
+decides the claims once per target, on that target's rows (:func:`claims_report` with
+``target=``).  The seed made its claims on vocals: for another target (a)-(c) test whether
+the seed's findings about the slices carry over to that stem (the same measures, the same
+rule), and (d) -- "~70-80 % *vocal* separation quality" -- is a statement about vocals
+only: it is **not applicable** there (:data:`NOT_APPLICABLE`), its measure still shown.
+
+**ORACLE**: every Conv2D number comes from an optimisation that read the true vocal (or,
+for another target, that target's true stem).
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import pandas as pd
@@ -37,6 +45,8 @@ from .record import ORACLE_NOTE
 from .repeats import Spread, agreement, spread_over_tracks, track_medians
 
 __all__ = [
+    "NOT_APPLICABLE",
+    "VOCAL_ONLY_CLAIMS",
     "SEED_K",
     "MIN_TRACKS",
     "RULE",
@@ -48,6 +58,10 @@ __all__ = [
     "claims_report",
 ]
 
+#: The verdict of a claim that does not speak about the target tested (see :data:`VOCAL_ONLY_CLAIMS`).
+NOT_APPLICABLE = "not applicable"
+#: Claims about vocals only: (d), the seed's "~70-80 % vocal separation quality".
+VOCAL_ONLY_CLAIMS = ("d",)
 #: The seed's slice count.
 SEED_K = 8
 #: Fewer tracks than this: every claim is inconclusive.
@@ -194,6 +208,8 @@ class ClaimsReport:
     seed_k, n_all : int
         The k standing for the seed's 8 and 18 (8 and 18 unless a test scale).
     n_tracks, n_excerpts : int
+    target : str
+        The stem the study separated (``"vocals"``: the seed's claims as made).
     """
 
     rows: Tuple[ClaimRow, ...]
@@ -209,11 +225,16 @@ class ClaimsReport:
     rule: str = RULE
     note: str = ORACLE_NOTE
     yardstick: Optional[KCurve] = None
+    target: str = "vocals"
 
     def row(self, claim: str) -> ClaimRow:
         return next(r for r in self.rows if r.id == claim)
 
     def to_json(self) -> Dict[str, Any]:
+        out = self._json()
+        return out if self.target == "vocals" else {"target": self.target, **out}  # vocals: as before
+
+    def _json(self) -> Dict[str, Any]:
         return {
             "oracle": True,
             "note": self.note,
@@ -369,6 +390,7 @@ def claims_report(
     *,
     seed_k: int = SEED_K,
     single_slices: Optional[Mapping[Any, Tuple[str, float]]] = None,
+    target: str = "vocals",
 ) -> ClaimsReport:
     """Decide the seed's claims (a)..(d) on a claims study's table by :data:`RULE`.
 
@@ -383,11 +405,17 @@ def claims_report(
     single_slices : mapping, optional
         ``(track, excerpt) -> (view name, SI-SDR)`` of the best single slice (the greedy by
         SI-SDR's first pick and its score), for the findings.
+    target : str
+        The target whose rows are decided (a table without a ``target`` column is vocals).
+        For another target than vocals, the claims of :data:`VOCAL_ONLY_CLAIMS` get the
+        verdict :data:`NOT_APPLICABLE` (their measure is still given).
 
     Returns
     -------
     ClaimsReport
     """
+    if "target" in table.columns:
+        table = table[table["target"].astype(str) == target]
     ex = _Excerpts(table)
     n_all = max((k for v in ex.si.values() for k in v), default=0)
     si = _curve(ex, ex.si, "si_sdr")
@@ -443,6 +471,8 @@ def claims_report(
             direction="in 70..80",
         ),
     ]
+    if target != "vocals":
+        rows = [_not_applicable(r, target) if r.id in VOCAL_ONLY_CLAIMS else r for r in rows]
     irm = spread_over_tracks(ex.by_track(lambda key: ex.irm.get(key, (None, None))[0]))
     greedy = tuple(_greedy_orders(ex, score) for score in sorted(ex.greedy))
     findings = _findings(ex, si, yardstick or loss, irm, greedy, n_all=n_all, single_slices=single_slices)
@@ -458,6 +488,16 @@ def claims_report(
         n_tracks=len({k[0] for k in ex.keys}),
         n_excerpts=len(ex.keys),
         yardstick=yardstick,
+        target=target,
+    )
+
+
+def _not_applicable(row: ClaimRow, target: str) -> ClaimRow:
+    """*row* (a claim about vocals) for another target: measured, not decided."""
+    return replace(
+        row,
+        verdict=NOT_APPLICABLE,
+        reason=f"the seed's claim is about vocal separation; the {target} share is shown, not decided",
     )
 
 

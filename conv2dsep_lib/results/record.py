@@ -36,7 +36,6 @@ from .quality import (  # re-exported: their home until the yardstick came
 __all__ = [
     "SCHEMA_VERSION",
     "ORACLE_NOTE",
-    "oracle_note",
     "ORACLE_LABEL",
     "ProgressiveStep",
     "Candidate",
@@ -66,13 +65,6 @@ ORACLE_NOTE = (
 )
 #: The short label every figure title carries.
 ORACLE_LABEL = "ORACLE (uses the true vocal)"
-
-
-def oracle_note(target: str = "vocals") -> str:
-    """:data:`ORACLE_NOTE` for a run of *target* (``vocals``: exactly that note)."""
-    if target == "vocals":
-        return ORACLE_NOTE
-    return ORACLE_NOTE.replace("the true isolated vocal", f"the true isolated {target} stem")
 
 
 def _opt_float(x: Any) -> Optional[float]:

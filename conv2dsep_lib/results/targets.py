@@ -20,7 +20,7 @@ from ..core.config import Config
 from ..core.errors import ParameterError
 from ..core.files import PathLike, to_jsonable
 from ..scoring.scores import Scores
-from .record import RunRecord
+from .record import ORACLE_NOTE, RunRecord
 
 __all__ = [
     "TARGETS_SCHEMA",
@@ -170,6 +170,13 @@ class TargetsRecord:
             oracle=bool(d.get("oracle", True)),
             note=d.get("note", TARGETS_NOTE),
         )
+
+
+def oracle_note(target: str = "vocals") -> str:
+    """:data:`~.record.ORACLE_NOTE` for a run of *target* (``vocals``: exactly that note)."""
+    if target == "vocals":
+        return ORACLE_NOTE
+    return ORACLE_NOTE.replace("the true isolated vocal", f"the true isolated {target} stem")
 
 
 def is_targets_record(data: Any) -> bool:

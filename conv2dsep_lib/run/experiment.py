@@ -46,8 +46,8 @@ from ..results.record import (
     RunRecord,
     best_by_loss_key,
     loss_vs_quality,
-    oracle_note,
 )
+from ..results.targets import oracle_note
 from ..scoring.metrics import si_sdr
 from ..scoring.pair import PairScorer, separation_metrics
 from ..scoring.scores import Scores

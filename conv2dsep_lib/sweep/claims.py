@@ -10,7 +10,13 @@ sweep's files in ``OUT``:
 * ``claims.json`` -- the same, machine-readable;
 * ``claims_curves.png`` (SI-SDR and step loss per k) and ``claims_intervals.png``.
 
-**ORACLE**: every Conv2D run reads the true vocal; every number says so.
+With ``targets`` (``--targets vocals,drums``) the study's sweep runs every target against
+its own stem and the claims are decided per target (:class:`TargetClaims`;
+:mod:`.claims_files` writes a part per target); (d), a claim about vocal separation, is
+*not applicable* to another target.  The default, vocals, writes today's files.
+
+**ORACLE**: every Conv2D run reads the true vocal (another target: its true stem); every
+number says so.
 """
 
 from __future__ import annotations
@@ -20,21 +26,30 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
 
-import pandas as pd
-
 from ..core.config import MAX_SLICES
 from ..core.errors import ParameterError
-from ..core.files import PathLike, atomic_path, write_json
+from ..core.files import PathLike
 from ..results.claims import SEED_K, ClaimsReport, KCurve, claims_report
 from ..results.repeats import Spread, agreement, spread_over_tracks, track_medians
 from ..results.tables import read_table
 from ..sources.demo_set import build_demo_set
 from ..sources.layout import DEFAULT_DEMO_ROOT
-from ..viz.claims import plot_claims_curves, plot_claims_intervals
-from ..viz.common import save_figure
+from ..sources.stems import DEFAULT_TARGETS
+from .claims_files import (
+    CLAIMS_JSON,
+    CLAIMS_MD,
+    CLAIMS_PLOTS,
+    claims_frame,
+    claims_markdown,
+    curves_frame,
+    greedy_frame,
+    write_claims,
+    write_target_claims,
+)
 from .driver import SweepResult, run_sweep
 from .grid import canonical_fixed
 from .report import TABLE_NAME
+from .targets import sweep_targets
 from .tasks import RESULTS_NAME
 
 __all__ = [
@@ -48,6 +63,7 @@ __all__ = [
     "CLAIMS_SCORES",
     "TINY_CLAIMS",
     "ClaimsResult",
+    "TargetClaims",
     "claims_markdown",
     "claims_frame",
     "curves_frame",
@@ -57,9 +73,6 @@ __all__ = [
     "ensure_claims",
 ]
 
-CLAIMS_MD = "claims.md"
-CLAIMS_JSON = "claims.json"
-CLAIMS_PLOTS = {"curves": "claims_curves.png", "intervals": "claims_intervals.png"}
 #: The greedy criteria of the study: the seed's (step loss) and the common yardstick SI-SDR.
 CLAIMS_SCORES = ("step_loss", "si_sdr")
 #: Parameters the study sets itself (not allowed in ``fixed``).
@@ -148,8 +161,33 @@ def convergence_effect(default: Any, converged: Any, *, k: int) -> Optional[Conv
 
 
 @dataclass(frozen=True)
+class TargetClaims:
+    """One target's part of a claims study (ORACLE).
+
+    Attributes
+    ----------
+    target : str
+    report : ClaimsReport
+        The claims decided on this target's rows.
+    convergence : ConvergenceEffect or None
+        With ``converged``: convergence's effect on this target's SI-SDR at the seed's k.
+    converged_si_sdr : KCurve or None
+        This target's SI-SDR per k with converged settings.
+    """
+
+    target: str
+    report: ClaimsReport
+    convergence: Optional[ConvergenceEffect] = None
+    converged_si_sdr: Optional[KCurve] = None
+
+
+@dataclass(frozen=True)
 class ClaimsResult:
-    """What :func:`run_claims` did: the report, the sweep underneath, the files written."""
+    """What :func:`run_claims` did: the report, the sweep underneath, the files written.
+
+    ``report``, ``convergence`` and ``converged_si_sdr`` are the first target's (vocals when
+    studied); ``targets`` holds every target's (:class:`TargetClaims`, in report order).
+    """
 
     report: ClaimsReport
     sweep: Optional[SweepResult]
@@ -158,6 +196,7 @@ class ClaimsResult:
     convergence: Optional[ConvergenceEffect] = None
     converged_sweep: Optional[SweepResult] = None
     converged_si_sdr: Optional[KCurve] = None
+    targets: Mapping[str, TargetClaims] = field(default_factory=dict)
 
 
 def _default_tracks() -> str:
@@ -170,15 +209,26 @@ def _default_tracks() -> str:
     return str(Path(DEFAULT_DEMO_ROOT) / "rtg" / "100-window" / "*")
 
 
-def _single_slices(out: Path, table: Any) -> Dict[Tuple[str, float], Tuple[str, float]]:
-    """(track, excerpt) -> the greedy-by-SI-SDR first pick and its SI-SDR, from the runs' records."""
+def _of(table: Any, target: str) -> Any:
+    """The rows of *target* (a table without a ``target`` column is vocals)."""
+    if table is None or "target" not in table.columns:
+        return table
+    return table[table["target"].astype(str) == target]
+
+
+def _single_slices(
+    out: Path, table: Any, target: str = "vocals"
+) -> Dict[Tuple[str, float], Tuple[str, float]]:
+    """(track, excerpt) -> the greedy-by-SI-SDR first pick and its SI-SDR, from the runs' records
+    (of *target*: its runs are in ``runs/<track>/<target>/`` unless vocals)."""
     wanted = {
         (str(r["track"]), str(r["setting"]))
-        for r in table.to_dict("records")
+        for r in _of(table, target).to_dict("records")
         if r.get("greedy_score") == "si_sdr"
     }
     found: Dict[Tuple[str, float], Tuple[str, float]] = {}
-    for path in sorted((out / "runs").glob(f"*/*/{RESULTS_NAME}")):
+    pattern = f"*/*/{RESULTS_NAME}" if target == "vocals" else f"*/{target}/*/{RESULTS_NAME}"
+    for path in sorted((out / "runs").glob(pattern)):
         try:
             data = json.loads(path.read_text())
             info, greedy = data["sweep"], data.get("greedy")
@@ -186,6 +236,7 @@ def _single_slices(out: Path, table: Any) -> Dict[Tuple[str, float], Tuple[str, 
                 info["kind"] != "experiment"
                 or greedy is None
                 or (info["track"], info["setting"]) not in wanted
+                or str(data.get("input", {}).get("target", "vocals")) != target
             ):
                 continue
             score = greedy["scores"][0]
@@ -195,82 +246,6 @@ def _single_slices(out: Path, table: Any) -> Dict[Tuple[str, float], Tuple[str, 
         except (OSError, ValueError, KeyError, TypeError, IndexError):
             continue
     return found
-
-
-def _fmt_spread(s: Spread, unit: str) -> str:
-    if s.n_tracks == 0:
-        return "n/a"
-    u = " %" if unit == "%" else f" {unit}"
-    if s.n_tracks == 1:
-        return f"{s.median:.2f}{u} (1 track: no interval)"
-    return f"{s.median:.2f}{u} [95 % CI {s.ci_low:.2f}, {s.ci_high:.2f}]"
-
-
-def claims_markdown(
-    report: ClaimsReport, *, title: str = "The seed's claims", extra: Sequence[str] = ()
-) -> str:
-    """``claims.md``: the ORACLE statement, the rule, the claims table, the findings."""
-    lines = [
-        f"# {title} -- ORACLE",
-        "",
-        f"**{report.note}** Every number below is ORACLE.",
-        "",
-        f"Data: {report.n_tracks} tracks, {report.n_excerpts} excerpts; progressive k = 1..{report.n_all} "
-        "and the greedy order (by step loss and by SI-SDR) on each excerpt.",
-    ]
-    if report.seed_k != SEED_K or report.n_all != 18:
-        lines.append(
-            f"Test scale: k = {report.seed_k} stands for the seed's 8 and k = {report.n_all} for its 18."
-        )
-    lines += [*extra, "", "**Decision rule.** " + report.rule, "", "## Claims", ""]
-    lines += [
-        "| claim (the seed's statement and number) | measured per excerpt | this data: median over tracks "
-        "[95 % CI], ORACLE | tracks agreeing | verdict |",
-        "|---|---|---|---|---|",
-    ]
-    for r in report.rows:
-        lines.append(
-            f"| ({r.id}) {r.statement} | {r.measure} (claimed {r.direction}) | {_fmt_spread(r.spread, r.unit)} "
-            f"| {r.agree} of {r.total} | **{r.verdict}** ({r.reason}) |"
-        )
-    lines += ["", "## Also shown by this data", ""] + [f"- {f}" for f in report.findings]
-    lines += ["", "## SI-SDR, yardstick and step loss per k (median over tracks [95 % CI], ORACLE)", ""]
-    ys = report.yardstick
-    lines += [
-        "| k | SI-SDR (dB) | yardstick (dB², mean of 19 views) | step loss (dB², in view k) |",
-        "|---|---|---|---|",
-    ]
-    for i, (k, s, lo) in enumerate(zip(report.si_sdr.k, report.si_sdr.spreads, report.loss.spreads)):
-        y = "n/a (not recorded)" if ys is None else _fmt_spread(ys.spreads[i], "dB²")
-        lines.append(f"| {k} | {_fmt_spread(s, 'dB')} | {y} | {_fmt_spread(lo, 'dB²')} |")
-    lines.append(f"| oracle_irm | {_fmt_spread(report.irm, 'dB')} | | |")
-    return "\n".join(lines) + "\n"
-
-
-def _write(
-    report: ClaimsReport,
-    out: Path,
-    *,
-    plots: bool,
-    extra: Sequence[str],
-    meta: Mapping[str, Any],
-    converged: Optional[KCurve] = None,
-) -> Dict[str, str]:
-    files = {}
-    with atomic_path(out / CLAIMS_MD) as tmp:
-        tmp.write_text(claims_markdown(report, extra=extra))
-    files["claims_md"] = str(out / CLAIMS_MD)
-    write_json(out / CLAIMS_JSON, {**report.to_json(), "study": dict(meta)})
-    files["claims_json"] = str(out / CLAIMS_JSON)
-    if plots:
-        for key, fig in (
-            ("curves", plot_claims_curves(report, converged=converged)),
-            ("intervals", plot_claims_intervals(report)),
-        ):
-            with atomic_path(out / CLAIMS_PLOTS[key]) as tmp:
-                save_figure(fig, tmp)
-            files[f"plot_{key}"] = str(out / CLAIMS_PLOTS[key])
-    return files
 
 
 def run_claims(
@@ -291,6 +266,7 @@ def run_claims(
     arguments: Optional[Mapping[str, Any]] = None,
     yes: bool = False,
     converged: bool = False,
+    targets: Any = None,
 ) -> ClaimsResult:
     """Run (or complete) a claims study and write ``claims.md``, ``claims.json`` and figures.
 
@@ -318,6 +294,11 @@ def run_claims(
         Also run progressive 1..N with :data:`CONVERGED` settings (a sweep in
         ``OUT/converged/``, resumable too) and report convergence's effect on SI-SDR at
         the seed's k (:class:`ConvergenceEffect`).
+    targets : str or sequence of str, optional
+        ``"vocals,drums"`` or a list: the study runs for each target against its own stem
+        (a sweep with ``targets``) and decides the claims per target
+        (:attr:`ClaimsResult.targets`); for another target than vocals (a)-(c) test whether
+        the seed's findings carry over, (d) is not applicable.  Default vocals: today's study.
 
     Returns
     -------
@@ -326,7 +307,8 @@ def run_claims(
     Raises
     ------
     ParameterError
-        Before any run: bad options (as a sweep), *fixed* naming a parameter the study sets.
+        Before any run: bad options (as a sweep), *fixed* naming a parameter the study sets,
+        bad *targets* or a track without (or with a silent) stem for one of them.
     """
     user = canonical_fixed(fixed)
     own = [k for k in _OWN if k in user]
@@ -337,6 +319,7 @@ def run_claims(
         )
     if isinstance(seed_k, bool) or not isinstance(seed_k, int) or not 1 <= seed_k <= n_slices:
         raise ParameterError(f"seed_k={seed_k!r} is invalid: allowed an integer 1..{n_slices}")
+    study_targets = sweep_targets(targets)
     if tracks is None and musdb is None:
         tracks = _default_tracks()
     res = run_sweep(
@@ -355,6 +338,7 @@ def run_claims(
         arguments=arguments,
         yes=yes,
         excerpts=excerpts,
+        targets=targets,
     )
     conv = None
     if converged:
@@ -374,6 +358,7 @@ def run_claims(
             arguments=arguments,
             yes=yes,
             excerpts=excerpts,
+            targets=targets,
         )
     meta = {
         "n_slices": n_slices,
@@ -382,6 +367,8 @@ def run_claims(
         "fixed": dict(user),
         "runs": res.counts.to_json(),
     }
+    if study_targets != DEFAULT_TARGETS:  # a vocals study's claims.json is today's
+        meta["targets"] = list(study_targets)
     return _report(
         res.out,
         res.table,
@@ -391,6 +378,7 @@ def run_claims(
         meta=meta,
         converged=None if conv is None else conv.table,
         converged_sweep=conv,
+        targets=study_targets,
     )
 
 
@@ -405,12 +393,10 @@ def _report(
     converged: Any = None,
     converged_sweep: Optional[SweepResult] = None,
     write: bool = True,
+    targets: Sequence[str] = DEFAULT_TARGETS,
 ) -> ClaimsResult:
-    report = claims_report(table, seed_k=seed_k, single_slices=_single_slices(out, table))
-    effect = None if converged is None else convergence_effect(table, converged, k=seed_k)
-    conv_curve = None if converged is None else claims_report(converged, seed_k=seed_k).si_sdr
-    if effect is not None:
-        report = replace(report, findings=report.findings + (effect.text(),))
+    parts = {t: _target_claims(out, table, t, seed_k=seed_k, converged=converged) for t in targets}
+    first = parts[targets[0]]
     extra = []
     if meta.get("fixed"):
         extra.append(
@@ -418,24 +404,59 @@ def _report(
         )
     else:
         extra.append("Settings: the seed's CONFIG (100 iterations at learning rate 0.01, strategy 3).")
-    if effect is None:
+    if converged is None:
         extra.append(
             "Convergence's effect is not part of this study: run it with `--converged` (progressive runs "
             f"with {', '.join(f'{k}={v}' for k, v in CONVERGED.items())} in {CONVERGED_DIR}/)."
         )
     else:
         extra.append(f"Convergence: progressive runs with converged settings are in {CONVERGED_DIR}/.")
-    meta = {**meta, "convergence": None if effect is None else effect.to_json()}
-    files = _write(report, out, plots=plots, extra=extra, meta=meta, converged=conv_curve) if write else {}
+    files: Dict[str, str] = {}
+    if tuple(targets) == DEFAULT_TARGETS:  # today's study and files
+        effect = first.convergence
+        meta = {**meta, "convergence": None if effect is None else effect.to_json()}
+        if write:
+            files = write_claims(
+                first.report, out, plots=plots, extra=extra, meta=meta, converged=first.converged_si_sdr
+            )
+    else:
+        effects = {t: None if p.convergence is None else p.convergence.to_json() for t, p in parts.items()}
+        meta = {**meta, "convergence": effects if converged is not None else None}
+        if write:
+            files = write_target_claims(
+                {t: p.report for t, p in parts.items()},
+                out,
+                plots=plots,
+                extra=extra,
+                meta=meta,
+                converged={t: p.converged_si_sdr for t, p in parts.items()},
+            )
     return ClaimsResult(
-        report=report,
+        report=first.report,
         sweep=sweep,
         out=out,
         files=files,
-        convergence=effect,
+        convergence=first.convergence,
         converged_sweep=converged_sweep,
-        converged_si_sdr=conv_curve,
+        converged_si_sdr=first.converged_si_sdr,
+        targets=parts,
     )
+
+
+def _target_claims(out: Path, table: Any, target: str, *, seed_k: int, converged: Any) -> TargetClaims:
+    """One target's claims, convergence effect and converged curve."""
+    rows = _of(table, target)
+    report = claims_report(
+        rows, seed_k=seed_k, single_slices=_single_slices(out, table, target), target=target
+    )
+    if converged is None:
+        return TargetClaims(target, report)
+    conv_rows = _of(converged, target)
+    effect = convergence_effect(rows, conv_rows, k=seed_k)
+    curve = claims_report(conv_rows, seed_k=seed_k, target=target).si_sdr
+    if effect is not None:
+        report = replace(report, findings=report.findings + (effect.text(),))
+    return TargetClaims(target, report, effect, curve)
 
 
 def load_claims(folder: PathLike) -> ClaimsResult:
@@ -454,6 +475,7 @@ def load_claims(folder: PathLike) -> ClaimsResult:
             f"{str(out)!r} holds no claims study ({CLAIMS_JSON}): run `conv2dsep claims --out {out}` first"
         ) from None
     table = read_table(out / TABLE_NAME)
+    targets = tuple(meta.get("targets") or DEFAULT_TARGETS)
     conv = out / CONVERGED_DIR / TABLE_NAME
     return _report(
         out,
@@ -464,6 +486,7 @@ def load_claims(folder: PathLike) -> ClaimsResult:
         meta=meta,
         converged=read_table(conv) if meta.get("convergence") and conv.is_file() else None,
         write=False,
+        targets=targets,
     )
 
 
@@ -497,66 +520,4 @@ def ensure_claims(
         converged=True,
         progress=progress,
         arguments={"ensure_claims": str(out)},
-    )
-
-
-def _round(x: Optional[float]) -> Optional[float]:
-    return None if x is None or x != x or x in (float("inf"), float("-inf")) else round(float(x), 6)
-
-
-def claims_frame(report: ClaimsReport) -> pd.DataFrame:
-    """The claims table as a DataFrame (one row per claim; ORACLE numbers)."""
-    return pd.DataFrame(
-        [
-            {
-                "claim": f"({r.id}) {r.statement}",
-                "measured per excerpt": r.measure,
-                "claimed": r.direction,
-                "median": _round(r.spread.median),
-                "ci95_low": _round(r.spread.ci_low),
-                "ci95_high": _round(r.spread.ci_high),
-                "unit": r.unit,
-                "tracks agreeing": f"{r.agree} of {r.total}",
-                "verdict": r.verdict,
-                "why": r.reason,
-            }
-            for r in report.rows
-        ]
-    )
-
-
-def curves_frame(report: ClaimsReport) -> pd.DataFrame:
-    """Per k: SI-SDR and step loss, median over tracks and 95 % interval (ORACLE)."""
-    rows = []
-    yss = report.yardstick.spreads if report.yardstick is not None else (None,) * len(report.si_sdr.k)
-    for k, s, lo, ys in zip(report.si_sdr.k, report.si_sdr.spreads, report.loss.spreads, yss):
-        rows.append(
-            {
-                "k": k,
-                "si_sdr_median": _round(s.median),
-                "si_sdr_ci95_low": _round(s.ci_low),
-                "si_sdr_ci95_high": _round(s.ci_high),
-                "loss_median (view k)": _round(lo.median),
-                "loss_ci95_low": _round(lo.ci_low),
-                "loss_ci95_high": _round(lo.ci_high),
-                "yardstick_median": _round(ys.median) if ys is not None else None,
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def greedy_frame(report: ClaimsReport) -> pd.DataFrame:
-    """The greedy orders: per criterion, each distinct first-three picks and its excerpts."""
-    return pd.DataFrame(
-        [
-            {
-                "greedy score": g.score,
-                "first three picks": order,
-                "excerpts": n,
-                "of": g.n_excerpts,
-                "best prefix SI-SDR median": _round(g.best_prefix.median),
-            }
-            for g in report.greedy
-            for order, n in g.orders
-        ]
     )

@@ -17,6 +17,10 @@ Decisions
   table of finished runs and raises :class:`SweepInterrupted` (the CLI exits 130).
   ``sweep.csv`` is also refreshed while runs finish (at most every
   :data:`REFRESH_SECONDS`), so even a killed sweep leaves a consistent table.
+* **Targets** (``targets``): every track x excerpt x setting runs once per target, each
+  run a task of its own (a target's runs are cached, retried and scheduled like any run;
+  one process reads an excerpt once for all its targets); the vocals runs are today's
+  (same folders and keys), so adding a target to a finished vocals sweep reuses them.
 * **Table**: ``sweep.csv`` covers exactly this sweep's tracks x settings (results of
   other grids in the same folder stay on disk but are not listed); its rows are in
   plan order (tracks, then settings, then methods), independent of which worker
@@ -72,8 +76,8 @@ class SweepResult:
     table : DataFrame
         The tidy table (as in ``sweep.csv``).
     counts : Counts
-        Runs in the plan (settings x tracks, plus one baseline run per track x
-        excerpt), and how many ran, were cached (finished before) or failed.
+        Runs in the plan (settings x tracks x targets, plus one baseline run per track x
+        excerpt x target), and how many ran, were cached (finished before) or failed.
     interrupted : bool
     failures : tuple of RunFailure
     warnings : tuple of str
@@ -116,13 +120,14 @@ def assemble_table(plan: SweepPlan, outcomes: Mapping[str, TaskOutcome]) -> pd.D
     """The tidy table in plan order from the outcomes finished so far.
 
     A setting's rows are its Conv2D rows followed by the rows of the baselines it shares
-    (only where that setting's run finished, so medians compare the same tracks).
+    (only where that setting's run finished, so medians compare the same tracks); with
+    several targets, per target (its ``target`` column), each with its own baselines.
     """
     base_rows = {}
     for t in plan.tasks:
         o = outcomes.get(t.id)
         if t.kind == "baselines" and o is not None and not o.failed:
-            base_rows[(t.track.name, t.setting)] = o.rows
+            base_rows[(t.track.name, t.target, t.setting)] = o.rows
     rows = []
     for t in plan.tasks:
         o = outcomes.get(t.id)
@@ -130,7 +135,7 @@ def assemble_table(plan: SweepPlan, outcomes: Mapping[str, TaskOutcome]) -> pd.D
             continue
         head = {"track": t.track.name, "excerpt": float(t.settings["offset"]), "setting": t.setting}
         head.update({p: t.settings.get(p, t.config.get(p)) for p in plan.parameters})
-        for r in list(o.rows) + list(base_rows.get((t.track.name, t.baselines_run), ())):
+        for r in list(o.rows) + list(base_rows.get((t.track.name, t.target, t.baselines_run), ())):
             rows.append({**head, **r})
     return typed(rows, _columns(plan))
 
@@ -157,6 +162,7 @@ def run_sweep(
     arguments: Optional[Mapping[str, Any]] = None,
     yes: bool = False,
     excerpts: Any = None,
+    targets: Any = None,
 ) -> SweepResult:
     """Run the experiment for every track x setting and aggregate the results.
 
@@ -211,6 +217,14 @@ def run_sweep(
         every setting runs on each excerpt of each track; the table's ``excerpt`` column
         holds the offset and the summary takes the median over a track's excerpts, then
         over tracks.  Default: one excerpt per setting at its ``offset``.
+    targets : str or sequence of str, optional
+        ``"vocals,drums"`` or a list (:func:`conv2dsep_lib.sources.stems.check_targets`):
+        every track x excerpt x setting runs the method once per target against that
+        target's own stem, with that target's baselines (once per excerpt and target); the
+        table's ``target`` column says which, the summary and the plots have one block or
+        panel per target.  A track without a stem for a target, or with it silent in an
+        excerpt (wav files), is refused before anything runs.  Default ``("vocals",)``:
+        today's sweep, unchanged.
 
     Returns
     -------
@@ -220,7 +234,8 @@ def run_sweep(
     ------
     ParameterError
         Before anything runs: bad grid, tracks, options, an unwritable *out*, a grid of
-        more than ``MAX_RUNS`` runs without *yes*, or another sweep running in *out*.
+        more than ``MAX_RUNS`` runs without *yes*, another sweep running in *out*, bad
+        *targets* or a track without (or with a silent) stem for one of them.
     SweepInterrupted
         Ctrl-C; the table of the finished runs is written first.
     """
@@ -259,6 +274,7 @@ def run_sweep(
         notebooks=notebooks,
         yes=yes,
         excerpts=excerpts,
+        targets=targets,
     )
     outcomes: Dict[str, TaskOutcome] = {}
     to_run: List[Task] = []

@@ -29,6 +29,7 @@ from ..core.errors import ParameterError
 from ..core.files import PathLike, check_writable_folder
 from ..core.provenance import __version__, numeric_code_hash
 from ..sources.datasets import Dataset, open_dataset, open_musdb
+from ..sources.stems import DEFAULT_TARGETS
 from .excerpts import ExcerptSpec, excerpt_label, excerpt_offsets, files_seconds, parse_excerpts
 from .grid import (
     RUN_PARAMETERS,
@@ -40,6 +41,7 @@ from .grid import (
     split_settings,
     validate_grid,
 )
+from .targets import check_silent_stems, check_track_targets, sweep_targets
 
 __all__ = [
     "RUNS_DIR",
@@ -154,6 +156,12 @@ class Task:
     excerpt : float or None
         The excerpt's offset (s) when the sweep has ``--excerpts`` (then *setting* names the
         setting without it, the group its excerpts are repeats of); ``None`` otherwise.
+    target : str
+        The stem this run separates (``"vocals"``: today's run; another target's runs live in
+        ``runs/<track>/<target>/<setting>/`` and their cache key names the target).
+    load_targets : tuple of str
+        The targets the sweep asks for: the excerpt is loaded with all their stems once per
+        process, every target's run takes its pair from it.
     """
 
     id: str
@@ -172,6 +180,8 @@ class Task:
     baselines: bool = True
     baselines_run: Optional[str] = None
     excerpt: Optional[float] = None
+    target: str = "vocals"
+    load_targets: Tuple[str, ...] = DEFAULT_TARGETS
 
 
 @dataclass(frozen=True)
@@ -179,7 +189,8 @@ class SweepPlan:
     """A validated sweep: its tasks (baselines first per track) and what names them.
 
     ``excerpts`` is the parsed ``--excerpts`` (``None`` without it) and ``offsets`` each
-    track's excerpt offsets (track name -> offsets; empty without ``--excerpts``).
+    track's excerpt offsets (track name -> offsets; empty without ``--excerpts``);
+    ``targets`` the targets every (track, excerpt, setting) runs for (``--targets``).
     """
 
     tasks: Tuple[Task, ...]
@@ -195,6 +206,7 @@ class SweepPlan:
     by_id: Mapping[str, Task] = field(default_factory=dict)
     excerpts: Optional[ExcerptSpec] = None
     offsets: Mapping[str, Tuple[float, ...]] = field(default_factory=dict)
+    targets: Tuple[str, ...] = DEFAULT_TARGETS
 
 
 def _slug(name: str) -> str:
@@ -209,7 +221,9 @@ def _file_identity(path: PathLike) -> Dict[str, Any]:
     return {"file": Path(path).name, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
 
 
-def _track_specs(source: SourceSpec, names: Optional[Sequence[str]]) -> List[TrackSpec]:
+def _track_specs(
+    source: SourceSpec, names: Optional[Sequence[str]], targets: Sequence[str] = DEFAULT_TARGETS
+) -> List[TrackSpec]:
     ds = open_source(source)
     chosen = list(ds.tracks)
     if names:
@@ -219,6 +233,8 @@ def _track_specs(source: SourceSpec, names: Optional[Sequence[str]]) -> List[Tra
     specs = []
     for name in chosen:
         track = ds.track(name)
+        if tuple(targets) != DEFAULT_TARGETS:
+            check_track_targets(name, track.kind, track.files, targets)
         identity = {
             "name": name,
             "kind": track.kind,
@@ -249,22 +265,34 @@ def plan_sweep(
     notebooks: bool = False,
     yes: bool = False,
     excerpts: Union[None, str, ExcerptSpec] = None,
+    targets: Any = None,
 ) -> SweepPlan:
     """Validate everything and list the sweep's tasks (nothing is run or written).
 
     Parameters are those of :func:`conv2dsep_lib.sweep.driver.run_sweep`.  With
     *excerpts* (:func:`~.excerpts.parse_excerpts`) every setting runs on each excerpt of
     each track, in ``runs/<track>/<setting>_at<offset>s/``; the setting's key leaves the
-    offset out (the excerpts are its repeats).
+    offset out (the excerpts are its repeats).  With *targets* beyond ``("vocals",)`` every
+    run and every baseline run is planned once per target (:mod:`.targets`); the vocals runs
+    keep their folders and keys (a vocals sweep's finished runs are reused), another
+    target's are in ``runs/<track>/<target>/``.
 
     Raises
     ------
     ParameterError
         Bad grid, no or unknown tracks, both or neither of *tracks* and *musdb*,
         *out* not a folder, bad *excerpts* or an offset past a track's end, *excerpts*
-        with an ``offset`` in the grid or *fixed*.
+        with an ``offset`` in the grid or *fixed*; unknown *targets*, a track without a
+        stem for one of them or with it silent in an excerpt (wav files), several targets
+        with *notebooks*.
     """
     spec = None if excerpts is None else parse_excerpts(excerpts)
+    targets = sweep_targets(targets)
+    if notebooks and targets != DEFAULT_TARGETS:
+        raise ParameterError(
+            f"--targets {','.join(targets)} was given with --notebooks: allowed --targets vocals only "
+            "(the notebook sequence separates the vocal)"
+        )
     if (tracks is None) == (musdb is None):
         raise ParameterError(
             "tracks: give exactly one of a glob / prepared folder (--tracks) or a MUSDB18 root (--musdb)"
@@ -290,7 +318,7 @@ def plan_sweep(
     source = SourceSpec(
         path=os.path.abspath(os.path.expanduser(str(path))), musdb=musdb is not None, subset=subset
     )
-    specs = _track_specs(source, names)
+    specs = _track_specs(source, names, targets)
     offsets: Dict[str, Tuple[float, ...]] = {}
     if spec is not None:
         duration = Config().replace(**{k: v for k, v in fixed.items() if k not in RUN_PARAMETERS}).duration
@@ -306,10 +334,12 @@ def plan_sweep(
             )
     n_settings = math.prod(len(v) for v in grid_dict.values())
     n_runs = n_settings * (sum(len(o) for o in offsets.values()) if spec is not None else len(specs))
+    n_runs *= len(targets)
     if n_runs > MAX_RUNS and not yes:  # counted before the grid is expanded: that alone takes long
         raise ParameterError(
             f"the grid gives {n_settings} settings x {len(specs)} tracks"
             + (" x their excerpts" if spec is not None else "")
+            + (f" x {len(targets)} targets" if len(targets) > 1 else "")
             + f" = {n_runs} runs: allowed up to "
             f"{MAX_RUNS} without --yes (say --yes to run them all, or make the grid smaller)"
         )
@@ -321,8 +351,16 @@ def plan_sweep(
     keys = [setting_key(s, shown=shown) for s in settings]
     if len(set(keys)) != len(keys):  # pragma: no cover - distinct settings hash apart
         raise ParameterError("two settings of the grid share a folder name: allowed distinct settings")
+    if targets != DEFAULT_TARGETS:  # a silent stem is refused by name before any run
+        _check_excerpts(source, specs, settings, offsets if spec is not None else None, targets)
     tasks: List[Task] = []
-    common = {"bss": bool(bss), "keep_audio": bool(keep_audio), "notebooks": bool(notebooks), "code": code}
+    common = {
+        "bss": bool(bss),
+        "keep_audio": bool(keep_audio),
+        "notebooks": bool(notebooks),
+        "code": code,
+        "load_targets": targets,
+    }
     for spec_ in specs:
         # (setting, excerpt offset or None): the runs of this track
         runs = [
@@ -333,67 +371,73 @@ def plan_sweep(
         base_keys: Dict[Tuple[str, Optional[float]], str] = {}
         planned = set()
         if baselines and not notebooks:
-            for s, skey, off in runs:
-                run_s = s if off is None else {**s, "offset": off}
-                cfg = Config().replace(**split_settings(run_s)[1])
-                bset = {"offset": run_s["offset"], **{f: getattr(cfg, f) for f in BASELINE_FIELDS}}
-                bkey = "baselines_" + setting_key(bset, shown=["offset"])
-                base_keys[(skey, off)] = bkey
-                if bkey in planned:  # shared by the settings with the same excerpt/STFT
-                    continue
-                planned.add(bkey)
-                payload = {
-                    "format": KEY_FORMAT,
-                    "task": "baselines",
-                    "track": spec_.identity,
-                    "settings": bset,
-                    "bss": bool(bss),
-                }
-                tasks.append(
-                    Task(
-                        id=f"{spec_.name}/{bkey}",
-                        kind="baselines",
-                        track=spec_,
-                        setting=bkey,
-                        settings=bset,
-                        config=bset,
-                        run_dir=str(out / RUNS_DIR / spec_.slug / bkey),
-                        key=cache_key({**payload, "code": code}),
-                        key_payload=payload,
-                        excerpt=off,
-                        **common,
+            for target in targets:  # each target has its own reference points
+                for s, skey, off in runs:
+                    run_s = s if off is None else {**s, "offset": off}
+                    cfg = Config().replace(**split_settings(run_s)[1])
+                    bset = {"offset": run_s["offset"], **{f: getattr(cfg, f) for f in BASELINE_FIELDS}}
+                    bkey = "baselines_" + setting_key(bset, shown=["offset"])
+                    base_keys[(skey, off)] = bkey
+                    if (target, bkey) in planned:  # shared by the settings with the same excerpt/STFT
+                        continue
+                    planned.add((target, bkey))
+                    payload = {
+                        "format": KEY_FORMAT,
+                        "task": "baselines",
+                        "track": spec_.identity,
+                        "settings": bset,
+                        "bss": bool(bss),
+                        **_target_key(target),
+                    }
+                    tasks.append(
+                        Task(
+                            id=f"{spec_.name}/{_target_part(target)}{bkey}",
+                            kind="baselines",
+                            track=spec_,
+                            setting=bkey,
+                            settings=bset,
+                            config=bset,
+                            run_dir=str(out / RUNS_DIR / spec_.slug / _target_part(target) / bkey),
+                            key=cache_key({**payload, "code": code}),
+                            key_payload=payload,
+                            excerpt=off,
+                            target=target,
+                            **common,
+                        )
                     )
-                )
         for s, skey, off in runs:
             run_s = s if off is None else {**s, "offset": off}
             folder = skey if off is None else f"{skey}_{excerpt_label(off)}"
             config = Config().replace(**split_settings(run_s)[1]).to_dict()
-            payload = {
-                "format": KEY_FORMAT,
-                "task": "notebooks" if notebooks else "experiment",
-                "track": spec_.identity,
-                "settings": run_s,
-                "config": config,
-                "bss": bool(bss),
-                "baselines": bool(baselines) if notebooks else None,
-            }
-            tasks.append(
-                Task(
-                    id=f"{spec_.name}/{folder}",
-                    kind="experiment",
-                    track=spec_,
-                    setting=skey,
-                    settings=run_s,
-                    config=config,
-                    baselines_run=base_keys.get((skey, off)),
-                    baselines=bool(baselines),
-                    run_dir=str(out / RUNS_DIR / spec_.slug / folder),
-                    key=cache_key({**payload, "code": code}),
-                    key_payload=payload,
-                    excerpt=off,
-                    **common,
+            for target in targets:
+                payload = {
+                    "format": KEY_FORMAT,
+                    "task": "notebooks" if notebooks else "experiment",
+                    "track": spec_.identity,
+                    "settings": run_s,
+                    "config": config,
+                    "bss": bool(bss),
+                    "baselines": bool(baselines) if notebooks else None,
+                    **_target_key(target),
+                }
+                tasks.append(
+                    Task(
+                        id=f"{spec_.name}/{_target_part(target)}{folder}",
+                        kind="experiment",
+                        track=spec_,
+                        setting=skey,
+                        settings=run_s,
+                        config=config,
+                        baselines_run=base_keys.get((skey, off)),
+                        baselines=bool(baselines),
+                        run_dir=str(out / RUNS_DIR / spec_.slug / _target_part(target) / folder),
+                        key=cache_key({**payload, "code": code}),
+                        key_payload=payload,
+                        excerpt=off,
+                        target=target,
+                        **common,
+                    )
                 )
-            )
     parameters = list(dict.fromkeys(list(RUN_PARAMETERS) + shown))
     if spec is not None:
         parameters.remove("offset")
@@ -411,4 +455,36 @@ def plan_sweep(
         by_id={t.id: t for t in tasks},
         excerpts=spec,
         offsets=offsets,
+        targets=targets,
     )
+
+
+def _target_part(target: str) -> str:
+    """The part of a run's id and folder that names its target: none for vocals (today's
+    folders), ``"drums/"`` for drums."""
+    return "" if target == "vocals" else f"{target}/"
+
+
+def _target_key(target: str) -> Dict[str, str]:
+    """What a run's cache key adds for its target: nothing for vocals (today's keys)."""
+    return {} if target == "vocals" else {"target": target}
+
+
+def _check_excerpts(
+    source: SourceSpec,
+    specs: Sequence[TrackSpec],
+    settings: Sequence[Mapping[str, Any]],
+    offsets: Optional[Mapping[str, Tuple[float, ...]]],
+    targets: Sequence[str],
+) -> None:
+    """Refuse a target whose stem is silent in one of the sweep's excerpts (wav tracks; see
+    :func:`~.targets.check_silent_stems`)."""
+    ds = open_source(source)
+    for t in specs:
+        track = ds.track(t.name)
+        excerpts = set()
+        for s in settings:
+            duration = Config().replace(**split_settings(s)[1]).duration
+            for off in offsets[t.name] if offsets is not None else (s["offset"],):
+                excerpts.add((float(off), float(duration)))
+        check_silent_stems(t.name, track.kind, track.files, targets, excerpts=sorted(excerpts))

@@ -9,6 +9,10 @@ Layout of a sweep folder ``DIR``::
     DIR/sweep.json             manifest: grid, settings, tracks, code version, counts, failures
     DIR/si_sdr_vs_n_slices.png  greedy_vs_original.png  strategy_comparison.png
     DIR/runs/<track>/<setting>/results.json     one finished run (or failed.json)
+    DIR/runs/<track>/<target>/<setting>/...      a run for another target than vocals
+
+With several targets (``--targets``) the summary CSV has a ``target`` column, the markdown
+one headline block per target and each figure one row of panels per target.
 """
 
 from __future__ import annotations
@@ -23,9 +27,10 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ..core.files import PathLike, atomic_path
-from ..results.aggregate import greedy_pairs, headline, strategy_groups, summarise
+from ..results.aggregate import by_target, greedy_pairs, headline, strategy_groups, summarise
 from ..results.record import ORACLE_NOTE
 from ..results.tables import write_table
+from ..sources.stems import DEFAULT_TARGETS
 from ..viz.common import save_figure
 from ..viz.sweep import plot_sweep_greedy, plot_sweep_n_slices, plot_sweep_strategies
 from .plan import SweepPlan
@@ -113,6 +118,17 @@ class SweepManifest:
 
     def to_json(self) -> Dict[str, Any]:
         p = self.plan
+        out = self._json()
+        if p.targets != DEFAULT_TARGETS:  # a vocals sweep's manifest is today's
+            out = {
+                **{k: out[k] for k in ("oracle", "note", "status", "arguments", "source")},
+                "targets": list(p.targets),
+                **out,
+            }
+        return out
+
+    def _json(self) -> Dict[str, Any]:
+        p = self.plan
         return {
             "oracle": True,
             "note": ORACLE_NOTE,
@@ -191,20 +207,22 @@ def write_summary(
     out = Path(out)
     files = {"summary": str(write_table(summarise(table), out / SUMMARY_NAME))}
     notes: List[str] = []
+    parts = by_target(table)
+    several = list(parts) != list(DEFAULT_TARGETS)
     if plots and len(table):
         files["plot_n_slices"] = str(_save_png(plot_sweep_n_slices(table), out / PLOT_NAMES["n_slices"]))
-        if len(greedy_pairs(table)):
+        if any(len(greedy_pairs(sub)) for sub in parts.values()):
             files["plot_greedy"] = str(_save_png(plot_sweep_greedy(table), out / PLOT_NAMES["greedy"]))
         else:
             notes.append("no greedy runs in this sweep (greedy: false): greedy_vs_original.png not written")
-        sg = strategy_groups(table)
-        if sg.varies:
+        groups = [strategy_groups(sub) for sub in parts.values()]
+        if any(sg.varies for sg in groups):
             files["plot_strategy"] = str(
                 _save_png(plot_sweep_strategies(table), out / PLOT_NAMES["strategy"])
             )
         else:
             notes.append(
-                f"the gain strategy does not vary in this sweep (strategy {sg.fixed} only): "
+                f"the gain strategy does not vary in this sweep (strategy {groups[0].fixed} only): "
                 "strategy_comparison.png not written; add e.g. 'strategy: [1, 2, 3, 4]' to the grid"
             )
     lines = [
@@ -215,6 +233,13 @@ def write_summary(
         "they read the true vocal (oracle_irm, oracle_ibm) or not (mixture floor, repet_sim, hpss).",
         "",
     ]
+    if several:
+        lines[-1:-1] = [
+            "",
+            f"Targets: {', '.join(parts)}. Each target's runs read that target's true stem (ORACLE) and are "
+            "compared with that target's own baselines (floor, oracle masks, and the blind ones that "
+            "exist for it: repet_sim and hpss for vocals, hpss_percussive for drums); one block per target.",
+        ]
     if manifest is not None:
         c = manifest.counts
         lines += [
@@ -243,8 +268,12 @@ def write_summary(
         + "Full statistics (median, q25, q75, IQR and the bootstrap 95 % interval of the median, of every "
         f"metric) in `{SUMMARY_NAME}`, one row per track and excerpt in `{TABLE_NAME}`.",
         "",
-        _md_table(headline(table).to_dict("records")),
     ]
+    if several:  # one block per target, each with its own baselines
+        for target, sub in parts.items():
+            lines += [f"### {target}", "", _md_table(headline(sub.drop(columns="target")).to_dict("records"))]
+    else:
+        lines.append(_md_table(headline(table).to_dict("records")))
     if notes:
         lines += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]
     if manifest is not None and manifest.warnings:

@@ -3,7 +3,7 @@
 * **Cost** (:func:`task_cost`): a run's rough seconds on one core, from its excerpt's size
   and what it computes -- the slice steps (``n_slices``, and ``n(n+1)/2`` more with
   ``greedy``; the iterations of an iterative gain strategy), the estimates it scores (BSS
-  Eval or SI-SDR only) and, for a baseline run, the five baselines.  Only the ratios
+  Eval or SI-SDR only) and, for a baseline run, its target's baselines (five for vocals).  Only the ratios
   between runs matter.
 * **Order** (:func:`order_tasks`): longest first, so that no long run starts while the
   other cores are running out of work, and one excerpt at a time (a process that runs
@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Dict, Hashable, List, Mapping, Optional, Sequence, Tuple
 
 from ..core.config import Config
-from ..separators.registry import BASELINES
+from ..separators.registry import baseline_kinds
 from .plan import Task
 
 __all__ = [
@@ -89,6 +89,7 @@ def _config(task: Task) -> Config:
 
 
 _FIELDS = frozenset(Config().to_dict())
+_N_VOCAL_BASELINES = len(baseline_kinds("vocals"))
 
 
 def task_cost(task: Task, *, model: CostModel = COST) -> float:
@@ -109,7 +110,8 @@ def task_cost(task: Task, *, model: CostModel = COST) -> float:
     scoring = model.estimate + (model.bss if task.bss else 0.0)
     fixed = samples * (model.bss_fixed if task.bss else 0.0)
     if task.kind == "baselines":
-        return fixed + samples * (model.baselines + len(BASELINES) * scoring)
+        n = len(baseline_kinds(task.target))  # the target's own (vocals: today's five)
+        return fixed + samples * (model.baselines * (n / _N_VOCAL_BASELINES) + n * scoring)
     n = int(task.settings.get("n_slices", 1))
     greedy = bool(task.settings.get("greedy", True))
     steps = n + (n * (n + 1) // 2 if greedy else 0)

@@ -10,7 +10,9 @@ so a change of the table code never invalidates a finished run.
 
 A process that runs several tasks (a pool worker, a Dask worker, the driver) keeps the
 last excerpts it loaded (:class:`PairCache`): the settings of one track read and resample
-its audio once per process.  :func:`warm_up` imports and exercises, on a tiny synthetic
+its audio once per process.  With several targets (``--targets``) the excerpt is loaded
+once with all their stems, and each target's run takes its pair from it
+(:func:`~conv2dsep_lib.sources.stems.pair_for_target`).  :func:`warm_up` imports and exercises, on a tiny synthetic
 pair, what a run uses, so that a pool worker's first run costs what the others do.
 """
 
@@ -40,6 +42,7 @@ from ..run.experiment import build_record, run_experiment
 from ..run.notebooks import list_notebooks, run_notebooks
 from ..separators.registry import compute_baselines
 from ..sources.audio import AudioPair, write_wav
+from ..sources.stems import DEFAULT_TARGETS, pair_for_target
 from .plan import BASELINE_FIELDS, Task, cache_key, code_version, open_source
 
 __all__ = [
@@ -213,7 +216,7 @@ class PairCache:
 
     @property
     def nbytes(self) -> int:
-        return sum(p.mixture.nbytes + p.vocal.nbytes for p in self._pairs.values())
+        return sum(_pair_bytes(p) for p in self._pairs.values())
 
     def clear(self) -> None:
         with self._lock:
@@ -241,8 +244,14 @@ class PairCache:
             self._pairs.popitem(last=False)
 
 
+def _pair_bytes(pair: AudioPair) -> int:
+    """Bytes of a pair's arrays (the mixture, the vocal and any further stems), each once."""
+    arrays = {id(y): y for y in (pair.mixture, pair.vocal, *pair.stems.values())}
+    return sum(y.nbytes for y in arrays.values())
+
+
 def _read_only(pair: AudioPair) -> AudioPair:
-    for y in (pair.mixture, pair.vocal):
+    for y in (pair.mixture, pair.vocal, *pair.stems.values()):
         y.flags.writeable = False  # the loader's own arrays: no copy needed
     return pair
 
@@ -262,7 +271,7 @@ def forget_pairs() -> None:
 
 def pair_key(task: Task, config: Config) -> Tuple[Hashable, ...]:
     """What identifies the excerpt a task loads: the source, the track and its files' identity
-    (size, mtime), the offset, the excerpt length and the rate."""
+    (size, mtime), the offset, the excerpt length, the rate and the stems loaded with it."""
     identity = json.dumps(task.track.identity, sort_keys=True, default=str)
     return (
         task.track.source,
@@ -271,18 +280,26 @@ def pair_key(task: Task, config: Config) -> Tuple[Hashable, ...]:
         float(task.settings["offset"]),
         float(config.duration),
         int(config.sr),
+        tuple(task.load_targets),
     )
 
 
 def load_pair(task: Task, config: Config, *, cache: Optional[PairCache] = None) -> AudioPair:
-    """The excerpt of *task* at *config*'s rate and length, from this process's
-    :class:`PairCache` (or *cache*) when it loaded it before."""
+    """The pair *task* runs on: its excerpt at *config*'s rate and length, from this process's
+    :class:`PairCache` (or *cache*) when it loaded it before, made the pair of the task's
+    target when the sweep has several (:func:`~conv2dsep_lib.sources.stems.pair_for_target`:
+    a missing or silent stem raises a ``ParameterError`` naming it)."""
     cache = _PAIRS if cache is None else cache
+    targets = tuple(task.load_targets)
 
     def load() -> AudioPair:
-        return open_source(task.track.source, config).load(task.track.name, offset=task.settings["offset"])
+        ds = open_source(task.track.source, config)
+        if targets == DEFAULT_TARGETS:  # today's load, unchanged
+            return ds.load(task.track.name, offset=task.settings["offset"])
+        return ds.load(task.track.name, offset=task.settings["offset"], targets=targets)
 
-    return cache.get(pair_key(task, config), load)
+    pair = cache.get(pair_key(task, config), load)
+    return pair if targets == DEFAULT_TARGETS else pair_for_target(pair, task.target)
 
 
 #: The synthetic pair :func:`warm_up` runs on: seconds, slices.

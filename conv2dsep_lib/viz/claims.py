@@ -13,7 +13,19 @@ from .common import DB2, ORACLE, legend_outside, nan_array, no_data, plain_log_a
 __all__ = ["plot_claims_curves", "plot_claims_intervals", "VERDICT_COLORS"]
 
 #: Colour of each verdict in titles and markers.
-VERDICT_COLORS = {"holds": "tab:green", "does not hold": "tab:red", "inconclusive": "0.4"}
+VERDICT_COLORS = {
+    "holds": "tab:green",
+    "does not hold": "tab:red",
+    "inconclusive": "0.4",
+    "not applicable": "0.65",
+}
+
+
+def _oracle(report: ClaimsReport) -> str:
+    """The ORACLE label, naming the target's stem and the target for another target than vocals."""
+    if report.target == "vocals":
+        return ORACLE
+    return f"target {report.target}, " + ORACLE.replace("the true vocal", f"the true {report.target} stem")
 
 
 def plot_claims_curves(report: ClaimsReport, *, converged: Optional[KCurve] = None) -> Figure:
@@ -87,7 +99,8 @@ def plot_claims_curves(report: ClaimsReport, *, converged: Optional[KCurve] = No
     if report.si_sdr.k:
         ax_s.legend(fontsize=8, loc="best")
     fig.suptitle(
-        f"SI-SDR, yardstick and step loss per k over {report.n_tracks} tracks, {report.n_excerpts} excerpts -- {ORACLE}",
+        f"SI-SDR, yardstick and step loss per k over {report.n_tracks} tracks, {report.n_excerpts} excerpts -- "
+        f"{_oracle(report)}",
         fontsize=11,
     )
     fig.tight_layout()
@@ -129,7 +142,7 @@ def plot_claims_intervals(report: ClaimsReport) -> Figure:
         ax.grid(axis="y", alpha=0.3)
         ax.set_title(f"({r.id}) claimed {r.direction}: {r.verdict}", fontsize=9, color=color)
         ax.set_xlabel(_wrap(r.measure, 38), fontsize=7)
-    fig.suptitle(f"The seed's claims on {report.n_tracks} tracks -- {ORACLE}", fontsize=11)
+    fig.suptitle(f"The seed's claims on {report.n_tracks} tracks -- {_oracle(report)}", fontsize=11)
     fig.tight_layout()
     return fig
 

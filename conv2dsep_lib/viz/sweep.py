@@ -1,13 +1,21 @@
-"""Figures of a sweep, drawn from its tidy table (:mod:`conv2dsep_lib.results.aggregate`)."""
+"""Figures of a sweep, drawn from its tidy table (:mod:`conv2dsep_lib.results.aggregate`).
+
+A table of several targets (``sweep --targets vocals,drums``) gets one row of panels per
+target, each titled with its target and drawn from that target's rows only (its own
+baselines); a vocals table draws exactly the figure it always did.
+"""
 
 from __future__ import annotations
+
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
 from ..method.strategies import STRATEGY_NAMES
-from ..results.aggregate import greedy_pairs, n_slices_curves, strategy_groups
+from ..results.aggregate import by_target, greedy_pairs, n_slices_curves, strategy_groups, table_targets
+from ..results.tables import TARGET
 from .common import DB2, ORACLE, distinct_colors, legend_outside, nan_array, no_data, plain_log_axis
 
 __all__ = ["SWEEP_LABELS", "plot_sweep_n_slices", "plot_sweep_greedy", "plot_sweep_strategies"]
@@ -29,8 +37,32 @@ _BASELINE_COLOR = {
     "oracle_ibm": "darkolivegreen",
     "repet_sim": "tab:purple",
     "hpss": "tab:brown",
+    "hpss_percussive": "tab:orange",
     "mixture": "0.35",
 }
+
+
+def _panels(table: pd.DataFrame) -> Tuple[List[str], Dict[str, pd.DataFrame], bool]:
+    """The table's targets, each one's rows, and whether titles name the target (not for a
+    vocals-only table: its figures are the ones drawn before targets existed)."""
+    targets = list(table_targets(table))
+    parts = {targets[0]: table} if len(targets) == 1 else by_target(table)
+    return targets, parts, targets != [TARGET]
+
+
+def _oracle(named: bool) -> str:
+    """The ORACLE label of a whole figure: each target's runs read that target's true stem."""
+    return ORACLE.replace("the true vocal", "each target's true stem") if named else ORACLE
+
+
+def _named(target: Optional[str], text: str) -> str:
+    """*text* prefixed with its target (``None``: unchanged); another target's runs read that
+    target's true stem, and the ORACLE label says so."""
+    if target is None:
+        return text
+    if target != TARGET:
+        text = text.replace(ORACLE, f"ORACLE (uses the true {target} stem)")
+    return f"[{target}] {text}"
 
 
 def plot_sweep_n_slices(table: pd.DataFrame, *, metric: str = "si_sdr") -> Figure:
@@ -57,10 +89,18 @@ def plot_sweep_n_slices(table: pd.DataFrame, *, metric: str = "si_sdr") -> Figur
     --------
     conv2dsep_lib.results.aggregate.n_slices_curves : the numbers drawn.
     """
+    targets, parts, named = _panels(table)
+    fig = Figure(figsize=(11, 5.2 * len(targets)))
+    for ax, t in zip(fig.subplots(len(targets), 1, squeeze=False)[:, 0], targets):
+        _draw_n_slices(ax, parts[t], metric=metric, target=t if named else None)
+    fig.tight_layout()
+    return fig
+
+
+def _draw_n_slices(ax, table: pd.DataFrame, *, metric: str, target: Optional[str]) -> None:
+    """One target's "quality vs slices" panel (see :func:`plot_sweep_n_slices`)."""
     d = n_slices_curves(table, metric=metric)
     label = SWEEP_LABELS[metric]
-    fig = Figure(figsize=(11, 5.2))
-    ax = fig.subplots()
     if not d.curves:
         no_data(ax, "no finished progressive runs in this sweep")
     all_k: set = set()
@@ -116,9 +156,7 @@ def plot_sweep_n_slices(table: pd.DataFrame, *, metric: str = "si_sdr") -> Figur
     over = "1 track" if d.n_tracks == 1 else f"median over {d.n_tracks} tracks"
     if any(c.n_excerpts > len(c.tracks) for c in d.curves):
         over += " (each track: median over its excerpts)"
-    ax.set_title(f"Conv2D fingerprinting: {label} vs slices, {over}\n{ORACLE}", fontsize=10)
-    fig.tight_layout()
-    return fig
+    ax.set_title(_named(target, f"Conv2D fingerprinting: {label} vs slices, {over}\n{ORACLE}"), fontsize=10)
 
 
 def plot_sweep_greedy(table: pd.DataFrame, *, metric: str = "si_sdr") -> Figure:
@@ -140,15 +178,33 @@ def plot_sweep_greedy(table: pd.DataFrame, *, metric: str = "si_sdr") -> Figure:
     --------
     conv2dsep_lib.results.aggregate.greedy_pairs : the numbers drawn.
     """
+    targets, parts, named = _panels(table)
+    fig = Figure(figsize=(14, 5.4 * len(targets)))
+    rows = fig.subplots(len(targets), 2, squeeze=False)
+    drawn = [
+        _draw_greedy(ax_l, ax_m, parts[t], metric=metric, target=t if named else None)
+        for (ax_l, ax_m), t in zip(rows, targets)
+    ]
+    if not any(drawn):
+        fig.suptitle(f"Greedy vs original order -- {_oracle(named)}")
+        return fig
+    fig.suptitle(
+        f"Greedy vs original slice order (filled o: greedy order, all N; open ^: its best prefix) -- "
+        f"{_oracle(named)}",
+        fontsize=11,
+    )
+    fig.tight_layout()
+    return fig
+
+
+def _draw_greedy(ax_l, ax_m, table: pd.DataFrame, *, metric: str, target: Optional[str]) -> bool:
+    """One target's greedy-vs-original panels; ``False`` when it has no greedy run."""
     pairs = greedy_pairs(table, metric=metric).to_dict("records")
     label = SWEEP_LABELS[metric]
-    fig = Figure(figsize=(14, 5.4))
-    ax_l, ax_m = fig.subplots(1, 2)
     if not pairs:
-        no_data(ax_l, "no greedy runs in this sweep (greedy: false)")
+        no_data(ax_l, _named(target, "no greedy runs in this sweep (greedy: false)"))
         no_data(ax_m, "")
-        fig.suptitle(f"Greedy vs original order -- {ORACLE}")
-        return fig
+        return False
     labels = list(dict.fromkeys(p["label"] for p in pairs))
     colors = distinct_colors(len(labels))
     ys = any(pd.notna(p.get("original_yardstick")) for p in pairs)
@@ -202,22 +258,23 @@ def plot_sweep_greedy(table: pd.DataFrame, *, metric: str = "si_sdr") -> Figure:
 
     lo_, eq_, hi_ = tally(loss_key, -1)
     ax_l.set_title(
-        f"{'yardstick' if ys else 'loss'}: greedy order (all N) lower / equal / higher in {lo_} / {eq_} / {hi_} "
-        f"of {len(pairs)} runs",
+        _named(
+            target,
+            f"{'yardstick' if ys else 'loss'}: greedy order (all N) lower / equal / higher in {lo_} / {eq_} / "
+            f"{hi_} of {len(pairs)} runs",
+        ),
         fontsize=9,
     )
     b_, e_, w_ = tally("", 1)
     ax_m.set_title(
-        f"{label}: greedy order (all N) better / equal / worse in {b_} / {e_} / {w_} of {len(pairs)} runs",
+        _named(
+            target,
+            f"{label}: greedy order (all N) better / equal / worse in {b_} / {e_} / {w_} of {len(pairs)} runs",
+        ),
         fontsize=9,
     )
     legend_outside(ax_m, ncol=1 if len(labels) <= 20 else 2, title="setting", title_fontsize=8)
-    fig.suptitle(
-        f"Greedy vs original slice order (filled o: greedy order, all N; open ^: its best prefix) -- {ORACLE}",
-        fontsize=11,
-    )
-    fig.tight_layout()
-    return fig
+    return True
 
 
 def plot_sweep_strategies(table: pd.DataFrame, *, metric: str = "si_sdr") -> Figure:
@@ -236,15 +293,27 @@ def plot_sweep_strategies(table: pd.DataFrame, *, metric: str = "si_sdr") -> Fig
     --------
     conv2dsep_lib.results.aggregate.strategy_groups : the numbers drawn.
     """
+    targets, parts, named = _panels(table)
+    fig = Figure(figsize=(12, 5 * len(targets)))
+    for (ax_m, ax_l), t in zip(fig.subplots(len(targets), 2, squeeze=False), targets):
+        _draw_strategies(ax_m, ax_l, parts[t], metric=metric, target=t if named else None)
+    fig.suptitle(f"Gain strategies in the sweep -- {_oracle(named)}")
+    fig.tight_layout()
+    return fig
+
+
+def _draw_strategies(ax_m, ax_l, table: pd.DataFrame, *, metric: str, target: Optional[str]) -> None:
+    """One target's gain-strategy panels (see :func:`plot_sweep_strategies`)."""
     sg = strategy_groups(table, metric=metric)
     label = SWEEP_LABELS[metric]
-    fig = Figure(figsize=(12, 5))
-    ax_m, ax_l = fig.subplots(1, 2)
     if not sg.varies:
         no_data(
             ax_m,
-            f"the gain strategy does not vary in this sweep (strategy {sg.fixed} only):\n"
-            "nothing to compare; add e.g. 'strategy: [1, 2, 3, 4]' to the grid",
+            _named(
+                target,
+                f"the gain strategy does not vary in this sweep (strategy {sg.fixed} only):\n"
+                "nothing to compare; add e.g. 'strategy: [1, 2, 3, 4]' to the grid",
+            ),
         )
         no_data(ax_l, "")
     else:
@@ -274,9 +343,7 @@ def plot_sweep_strategies(table: pd.DataFrame, *, metric: str = "si_sdr") -> Fig
                 plain_log_axis(ax)
             ax.grid(axis="y", alpha=0.3)
         ax_m.set_title(
-            f"{label} after all N slices (spread = stability across tracks x settings)", fontsize=9
+            _named(target, f"{label} after all N slices (spread = stability across tracks x settings)"),
+            fontsize=9,
         )
-        ax_l.set_title("fingerprint loss after all N slices", fontsize=9)
-    fig.suptitle(f"Gain strategies in the sweep -- {ORACLE}")
-    fig.tight_layout()
-    return fig
+        ax_l.set_title(_named(target, "fingerprint loss after all N slices"), fontsize=9)
