@@ -5,7 +5,9 @@ Every notebook is executed once through the runner (papermill) with tiny paramet
 artefacts each one writes and the outputs the executed copies hold (figures as
 ``image/png``, inline ``<audio>`` players).  ``01`` is also run with plain papermill
 and ``interactive=True`` (widgets), and the runner's failure handling is checked with
-parameters that make a notebook fail.
+parameters that make a notebook fail.  ``03`` and ``05`` are also run with
+``targets="vocals,drums"`` on demo song 0 (its stems): one run per target, the joint
+estimate, a table per target and one player over every stem.
 """
 
 import ast
@@ -480,3 +482,96 @@ def test_07_claims_runs_a_tiny_study_and_shows_the_decided_claims(tmp_path):
     assert "ORACLE" in html and html.count("(a) ") >= 1 and "(d) " in html
     assert any(v in html for v in ("holds", "does not hold", "inconclusive"))
     assert (study / "claims.md").is_file() and (study / "claims.json").is_file()
+
+
+# ------------------------------------------------------------------ several targets
+@pytest.fixture(scope="module")
+def stems_dir(tmp_path_factory):
+    """Demo song 0 prepared with all four stems (vocals, drums, bass, other)."""
+    from conv2dsep_lib.sources.demo_set import build_demo_set, demo_song_dir
+
+    root = tmp_path_factory.mktemp("demo")
+    assert not build_demo_set(root, seeds=(0,), duration=5.0).skipped
+    return demo_song_dir(root, 0)
+
+
+def test_a_bad_target_is_a_user_error_before_anything_runs(tmp_path, capsys):
+    assert (
+        cli.main(["notebooks", "--out", str(tmp_path / "r"), "--only", "03", "-p", "targets", "vocal"]) == 2
+    )
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "target 'vocal' is unknown" in err[0] and "allowed vocals, drums" in err[0]
+    assert not (tmp_path / "r" / "notebooks" / "run.json").exists()
+
+
+def test_03_with_several_targets_shows_each_target_and_plays_every_stem(tmp_path, stems_dir, monkeypatch):
+    """`papermill 03_progressive.ipynb -p targets vocals,drums`: one run per target, the joint
+    estimate, a table per target, the separate vs joint table and one player over every stem."""
+    monkeypatch.delenv("CONV2DSEP_WIDGETS", raising=False)
+    out = tmp_path / "03.ipynb"
+    pm.execute_notebook(
+        str(ROOT / "notebooks" / "03_progressive.ipynb"),
+        str(out),
+        parameters={
+            "data_dir": str(stems_dir),
+            "out_dir": str(tmp_path / "run"),
+            "targets": "vocals,drums",
+            "n_slices": 2,
+            "iterations": 10,
+            "bss": False,
+            "interactive": False,
+        },
+        progress_bar=False,
+    )
+    nb = nbformat.read(out, as_version=4)
+    assert not _errors(nb) and _widget_views(nb) == 0
+    d = tmp_path / "run" / "03_progressive" / "output_progressive_2slices"
+    rec = json.loads((d / "results.json").read_text())
+    assert rec["kind"] == "targets" and list(rec["targets"]) == ["vocals", "drums"]
+    assert rec["sources"] == ["vocals", "drums", "rest"] and rec["command"] == "progressive"
+    for t, word in (("vocals", "vocal"), ("drums", "drums")):
+        assert (d / t / "2_slices" / f"extracted_{word}.wav").is_file()
+        assert "greedy" not in rec["targets"][t]
+    html = "".join(o.get("data", {}).get("text/html", "") for o in _outputs(nb))
+    assert "vocals: progressive 1..N" in html and "drums: progressive 1..N" in html
+    assert "hpss_percussive" in html and "joint (masks sum to 1)" in html and "ORACLE" in html
+    assert _mime_count(nb, "image/png") == 1 + 2  # the targets' panels, the loss progression per target
+    assert _ab_players(nb) == 1 and _audio_count(nb) == 1 + 3 * 3  # mixture; true, separate, joint of 3
+
+
+def test_05_with_several_targets_runs_best_per_target_and_plays_every_stem(tmp_path, stems_dir, monkeypatch):
+    monkeypatch.delenv("CONV2DSEP_WIDGETS", raising=False)
+    out = tmp_path / "05.ipynb"
+    pm.execute_notebook(
+        str(ROOT / "notebooks" / "05_results.ipynb"),
+        str(out),
+        parameters={
+            "data_dir": str(stems_dir),
+            "out_dir": str(tmp_path / "run"),
+            "targets": "drums,vocals",
+            "n_slices": 2,
+            "iterations": 10,
+            "bss": False,
+            "interactive": False,
+        },
+        progress_bar=False,
+    )
+    nb = nbformat.read(out, as_version=4)
+    assert not _errors(nb) and _widget_views(nb) == 0
+    d = tmp_path / "run" / "05_results"
+    summary = json.loads((d / "summary.json").read_text())
+    assert summary["oracle"] is True and summary["reused"] is False
+    assert summary["targets"] == ["vocals", "drums"]
+    rec = json.loads(Path(summary["results"]).read_text())
+    assert rec["command"] == "best" and all(rec["targets"][t]["greedy"] for t in ("vocals", "drums"))
+    assert {r["target"] for r in summary["rows"]} == {"vocals", "drums"}
+    assert [(r["source"], r["estimate"][:5]) for r in summary["joint"]][:2] == [
+        ("vocals", "separ"),
+        ("vocals", "joint"),
+    ]
+    for f in ("targets_quality.png", "results_summary_vocals.png", "results_summary_drums.png"):
+        assert (d / f).is_file(), f
+    html = "".join(o.get("data", {}).get("text/html", "") for o in _outputs(nb))
+    assert "vocals: Conv2D fingerprinting and its baselines -- ORACLE (uses the true vocal)" in html
+    assert "drums: Conv2D fingerprinting and its baselines -- ORACLE (uses the true drums stem)" in html
+    assert _mime_count(nb, "image/png") == 1 + 2 and _ab_players(nb) == 1 and _audio_count(nb) == 10

@@ -472,3 +472,40 @@ def test_numbers_are_printed_to_sensible_precision(run, figures):
     rho = rec.loss_vs_quality.spearman_loss_vs_si_sdr
     title = figures["loss_vs_si_sdr"].axes[0].get_title()
     assert f"rho = {rho:+.2f};" in title  # Spearman to 2 decimals
+
+
+def test_a_run_against_another_stem_is_named_in_every_title(run):
+    """A drums run (``input["target"]``) says so; a vocals run's texts are today's, word for word."""
+    import dataclasses
+
+    exp, rec = run
+    drums = dataclasses.replace(rec, input={**rec.input, "target": "drums"})
+    assert viz.target_word(rec) == "vocal" and viz.target_word(drums) == "drums"
+    assert viz.target_word("bass") == "bass"
+    mags = dict(
+        mixture_mag=np.abs(stft(exp.pair.mixture, config=rec.config)),
+        vocal_mag=np.abs(stft(exp.pair.vocal, config=rec.config)),
+        estimate_mag=estimate_magnitude(exp, exp.shown),
+    )
+    figures = {
+        "loss_progression": lambda r: viz.plot_loss_progression(r),
+        "final_loss": lambda r: viz.plot_final_loss_comparison(r),
+        "spectrograms": lambda r: viz.plot_spectrogram_comparison(r, **mags),
+        "quality": lambda r: viz.plot_separation_quality(r),
+        "loss_vs_si_sdr": lambda r: viz.plot_loss_vs_si_sdr(r),
+        "greedy": lambda r: viz.plot_greedy_candidates(r),
+        "summary": lambda r: viz.plot_results_summary(r),
+    }
+    for name, draw in figures.items():
+        vocal_texts = " | ".join(t.get_text() for t in _texts(draw(rec)))
+        drum_texts = " | ".join(t.get_text() for t in _texts(draw(drums)))
+        assert "ORACLE (uses the true vocal)" in vocal_texts and "drums" not in vocal_texts, name
+        assert "ORACLE (uses the true drums stem)" in drum_texts and "vocal" not in drum_texts, name
+    spec = [ax.get_title() for ax in figures["spectrograms"](rec).axes[:4]]
+    assert spec[1] == "target vocal\n(true stem)" and spec[2].startswith("extracted, lowest loss")
+    assert (
+        figures["quality"](rec)._suptitle.get_text().startswith("Separation quality of the extracted vocal")
+    )
+    assert figures["loss_vs_si_sdr"](rec).axes[0].get_ylabel() == "SI-SDR (dB), higher = better vocal"
+    spec = [ax.get_title() for ax in figures["spectrograms"](drums).axes[:4]]
+    assert spec[1] == "target drums\n(true stem)" and spec[2].startswith("extracted drums, lowest loss")

@@ -50,6 +50,7 @@ from ..core.files import PathLike, write_json
 from ..core.paths import project_root
 from ..core.provenance import git_output
 from ..method.views import get_view
+from ..sources.stems import check_targets
 
 __all__ = [
     "NOTEBOOK_PATTERN",
@@ -209,8 +210,8 @@ CONFIG_PARAMETERS = {
 
 def check_parameter_values(parameters: Mapping[str, Any]) -> None:
     """Refuse values the notebooks could not use, before any notebook runs: the slice
-    count, the config fields, the offset, the view and the window are checked as the
-    library checks them (``-p n_slices 100`` fails here, not inside a cell)."""
+    count, the config fields, the offset, the view, the window and the targets are checked
+    as the library checks them (``-p n_slices 100`` fails here, not inside a cell)."""
     if "n_slices" in parameters:
         check_n_slices(parameters["n_slices"])
     fields = {field: parameters[name] for name, field in CONFIG_PARAMETERS.items() if name in parameters}
@@ -220,6 +221,8 @@ def check_parameter_values(parameters: Mapping[str, Any]) -> None:
         check_offset(parameters["offset"])
     if "view" in parameters:
         get_view(parameters["view"])
+    if "targets" in parameters:
+        check_targets(parameters["targets"])
     for name in ("window",):
         value = parameters.get(name)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):

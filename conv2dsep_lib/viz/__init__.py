@@ -6,6 +6,7 @@
 * :mod:`.signals` -- waveforms and spectrograms of signals
 * :mod:`.optimisation` -- one slice step; the gain strategies compared
 * :mod:`.sweep` -- a sweep's quality vs slices, greedy vs original, strategies
+* :mod:`.targets` -- a multi-target run: one panel per target
 """
 
 from ..core.lazy import lazy_exports
@@ -22,6 +23,7 @@ _EXPORTS = {
     "plot_separation_quality": "experiment",
     "plot_spectrogram_comparison": "experiment",
     "save_experiment_figures": "experiment",
+    "target_word": "experiment",
     "plot_slice_step": "optimisation",
     "plot_strategy_comparison": "optimisation",
     "plot_signal_spectrograms": "signals",
@@ -29,6 +31,8 @@ _EXPORTS = {
     "plot_sweep_greedy": "sweep",
     "plot_sweep_n_slices": "sweep",
     "plot_sweep_strategies": "sweep",
+    "plot_targets_quality": "targets",
+    "save_targets_figures": "targets",
     "plot_fingerprints_window": "views",
     "plot_kernels": "views",
     "plot_slice_window": "views",

@@ -1,13 +1,16 @@
 """Figures of one run, drawn from its :class:`~conv2dsep_lib.results.record.RunRecord`.
 
 The five PNGs of every output folder (:func:`save_experiment_figures`) and the
-notebooks' summaries.  Every title says ORACLE.
+notebooks' summaries.  Every title says ORACLE.  A run against another stem than the
+vocal (``record.input["target"]``: drums, bass, other) is named in its titles and labels
+("target drums", "extracted drums", "ORACLE (uses the true drums stem)"); a vocals run's
+read as they always did.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -16,6 +19,7 @@ from matplotlib.patches import Rectangle
 from ..core.files import PathLike
 from ..method.views import VIEW_NAMES
 from ..results.record import RunRecord
+from ..results.tables import TARGET, record_target
 from ..scoring.scores import Scores
 from .common import (
     DB2,
@@ -40,11 +44,14 @@ __all__ = [
     "plot_results_summary",
     "plot_convergence_grid",
     "save_experiment_figures",
+    "target_word",
 ]
 
 #: How figures name the seed's step loss (each k in the view of its last slice) and the yardstick.
 STEP_LOSS_LABEL = "step loss, measured in view k"
 YARDSTICK_LABEL = "yardstick: fingerprint distance to the vocal, mean over 19 views"
+#: How titles name a target's stem where it differs from the target's name (the seed's "vocal").
+TARGET_WORDS = {"vocals": "vocal"}
 
 #: File names of the figures every output folder holds.
 EXPERIMENT_FIGURES = (
@@ -68,6 +75,27 @@ _KIND_COLOR = {"floor": "0.4", "oracle": "tab:green", "blind": "tab:purple"}
 
 def _metric(scores: Optional[Scores], key: str) -> Optional[float]:
     return None if scores is None else scores.value(key)
+
+
+def target_word(target: Union[RunRecord, str]) -> str:
+    """How figures name the stem a run separated: ``"vocal"`` for vocals (the seed's word),
+    else the target (``"drums"``, ``"bass"``, ``"other"``).
+
+    Parameters
+    ----------
+    target : RunRecord or str
+        A run's record (its target is :func:`~conv2dsep_lib.results.tables.record_target`)
+        or a target name.
+    """
+    name = target if isinstance(target, str) else record_target(target)
+    return TARGET_WORDS.get(name, name)
+
+
+def _oracle(record: RunRecord) -> str:
+    """The ORACLE label of a run's titles: :data:`ORACLE` ("uses the true vocal") for a vocals
+    run, ``"ORACLE (uses the true drums stem)"`` for a run against another stem."""
+    target = record_target(record)
+    return ORACLE if target == TARGET else ORACLE.replace("the true vocal", f"the true {target} stem")
 
 
 def plot_loss_progression(record: RunRecord) -> Figure:
@@ -120,7 +148,7 @@ def plot_loss_progression(record: RunRecord) -> Figure:
     ax2.grid(alpha=0.3)
     conv = record.convergence
     fig.suptitle(
-        f"Progressive 1..{N} slices: fingerprint loss -- {ORACLE}"
+        f"Progressive 1..{N} slices: fingerprint loss -- {_oracle(record)}"
         + (f"\n{conv.label()}" if conv is not None else ""),
         fontsize=11,
     )
@@ -156,7 +184,7 @@ def plot_final_loss_comparison(record: RunRecord) -> Figure:
         fontsize=9,
     )
     ax.set_ylabel(f"bars: final {STEP_LOSS_LABEL} ({DB2})", fontsize=9)
-    ax.set_title(f"Final loss: original vs greedy order -- {ORACLE}", fontsize=10)
+    ax.set_title(f"Final loss: original vs greedy order -- {_oracle(record)}", fontsize=10)
     ax.grid(axis="y", alpha=0.3)
     if all(e.yardstick is not None for e in ests):  # same unit, same axis (a twin axis costs a render)
         ys = [e.yardstick.mean_19 for e in ests if e.yardstick is not None]
@@ -171,10 +199,13 @@ def plot_spectrogram_comparison(
 ) -> Figure:
     """Mixture, target vocal, the extraction with the lowest loss (the common yardstick, mean over 19 views), and the residual.
 
+    For a run against another stem the panels name it ("target drums", "extracted drums").
+
     Parameters
     ----------
     record : RunRecord
     mixture_mag, vocal_mag : np.ndarray [shape=(n_bins, n_frames)]
+        The mixture's and the target stem's (the vocal's for a vocals run).
     estimate_mag : np.ndarray [shape=(n_bins, n_frames)]
         The working magnitude of ``record.best_by_loss()``.
     """
@@ -187,14 +218,16 @@ def plot_spectrogram_comparison(
         else f"loss {fmt_num(best.loss)} {DB2}"
     )
     ref = float(np.max(mixture_mag))
+    word = target_word(record)
+    extracted = "extracted" if record_target(record) == TARGET else f"extracted {word}"
     fig = Figure(figsize=(14, 3.8))
     axes = fig.subplots(1, 4, sharey=True)
     panels = [
         (mixture_mag, "mixture"),
-        (vocal_mag, "target vocal\n(true stem)"),
+        (vocal_mag, f"target {word}\n(true stem)"),
         (
             estimate_mag,
-            f"extracted, lowest loss ({best.key})\n{measured}"
+            f"{extracted}, lowest loss ({best.key})\n{measured}"
             + (f", SI-SDR {si:.1f} dB" if si is not None else ""),
         ),
         (np.abs(mixture_mag - estimate_mag), "residual magnitude\n| |mixture| - |extracted| |"),
@@ -205,7 +238,7 @@ def plot_spectrogram_comparison(
     for ax in axes[1:]:
         ax.set_ylabel("")
     fig.colorbar(im, ax=list(axes), label="dB re mixture peak", shrink=0.9)
-    fig.suptitle(f"Spectrogram comparison -- {ORACLE}", y=1.06)  # above the two-line panel titles
+    fig.suptitle(f"Spectrogram comparison -- {_oracle(record)}", y=1.06)  # above the two-line panel titles
     return fig
 
 
@@ -272,7 +305,8 @@ def plot_separation_quality(record: RunRecord) -> Figure:
         ax.grid(alpha=0.3)
     legend_outside(axes[1], handles=list(legend.values()), labels=list(legend))
     fig.suptitle(
-        f"Separation quality of the extracted vocal -- {ORACLE}; baselines: floor / oracle ceilings / blind",
+        f"Separation quality of the extracted {target_word(record)} -- {_oracle(record)}; "
+        "baselines: floor / oracle ceilings / blind",
         fontsize=11,
     )
     fig.tight_layout()
@@ -320,15 +354,17 @@ def plot_loss_vs_si_sdr(record: RunRecord) -> Figure:
             f"best k {lq.best_k_by_step_loss})"
         )
     ax.margins(0.08)  # the k labels beside the points stay inside
+    word = target_word(record)
+    yardstick = YARDSTICK_LABEL.replace("to the vocal", f"to the {word}")
     ax.set_xlabel(
-        (f"{YARDSTICK_LABEL} ({DB2})" if has_ys else f"final {STEP_LOSS_LABEL} ({DB2})") + ", lower = closer",
+        (f"{yardstick} ({DB2})" if has_ys else f"final {STEP_LOSS_LABEL} ({DB2})") + ", lower = closer",
         fontsize=9,
     )
-    ax.set_ylabel("SI-SDR (dB), higher = better vocal")
+    ax.set_ylabel(f"SI-SDR (dB), higher = better {word}")
     ax.set_title(
         f"Loss vs SI-SDR per k: Spearman rho = "
         f"{'n/a' if rho is None else f'{rho:+.2f}'}; best k by loss {lq.best_k_by_loss}, "
-        f"by SI-SDR {lq.best_k_by_si_sdr} ({verdict}){step}\n{ORACLE}",
+        f"by SI-SDR {lq.best_k_by_si_sdr} ({verdict}){step}\n{_oracle(record)}",
         fontsize=8,
     )
     ax.grid(alpha=0.3)
@@ -376,7 +412,7 @@ def plot_greedy_candidates(record: RunRecord) -> Figure:
     fig.colorbar(im, ax=ax, label=f"log10 step loss ({DB2})")
     ax.set_title(
         f"Greedy search ({g.score}): candidates' step loss, chosen boxed; best prefix "
-        f"{g.best_prefix.n_slices} -- {ORACLE}",
+        f"{g.best_prefix.n_slices} -- {_oracle(record)}",
         fontsize=9,
     )
     fig.tight_layout()
@@ -439,7 +475,7 @@ def plot_results_summary(record: RunRecord) -> Figure:
     conv = record.convergence
     fig.suptitle(
         f"All estimates: separation quality, fingerprint losses in brackets (yardstick: mean over "
-        f"19 views) -- {ORACLE}" + (f"\n{conv.label()}" if conv is not None else ""),
+        f"19 views) -- {_oracle(record)}" + (f"\n{conv.label()}" if conv is not None else ""),
         fontsize=11,
     )
     fig.tight_layout()

@@ -7,6 +7,8 @@
 * :mod:`.results_explorer` -- notebook 05's extractions: spectrograms and A/B player
 * :mod:`.tables` -- the notebooks' tables (DataFrames) from typed records
 * :mod:`.helpers` -- inputs, output folders, reuse of results, notebook 06's demo sweep
+* :mod:`.targets` -- several targets in 03 and 05: per-target and joint tables, the
+  all-stems player's sources, reuse of a multi-target run
 
 IPython and ipywidgets are imported inside the functions that need them, so the
 package imports without Jupyter.  Notebooks use ``from conv2dsep_lib import workbook as W``.
@@ -39,6 +41,18 @@ from .tables import (
     strategy_table,
     summary_table,
 )
+from .targets import (
+    find_targets_results,
+    joint_notes,
+    joint_table,
+    load_or_run_targets,
+    notebook_targets,
+    oracle_label,
+    run_sources,
+    stem_sources,
+    target_pair,
+    targets_table,
+)
 
 __all__ = [
     "figure_png",
@@ -70,4 +84,14 @@ __all__ = [
     "progressive_table",
     "strategy_table",
     "summary_table",
+    "find_targets_results",
+    "joint_notes",
+    "joint_table",
+    "load_or_run_targets",
+    "notebook_targets",
+    "oracle_label",
+    "run_sources",
+    "stem_sources",
+    "target_pair",
+    "targets_table",
 ]

@@ -26,7 +26,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ..core.files import PathLike, atomic_path
-from ..results.record import ORACLE_NOTE
+from ..results.targets import TARGETS_NOTE, oracle_note
 from ..viz.common import save_figure
 
 __all__ = [
@@ -171,14 +171,25 @@ def show_table(
     return None
 
 
-def oracle_banner(*, display: bool = True):
-    """The ORACLE note as a highlighted HTML line (the method reads the true vocal)."""
+def oracle_banner(*, targets: Sequence[str] = ("vocals",), display: bool = True):
+    """The ORACLE note as a highlighted HTML line (the method reads the true vocal).
+
+    Parameters
+    ----------
+    targets : sequence of str
+        The run's targets: ``("vocals",)`` (the default) shows the note as it always read;
+        other targets name the stems the method reads instead.
+    display : bool
+        Show it (``False`` returns it only).
+    """
     from IPython.display import HTML
     from IPython.display import display as _display
 
+    targets = tuple(targets)
+    note = oracle_note(targets[0]) if len(targets) == 1 else TARGETS_NOTE
     obj = HTML(
         "<div style='border-left:4px solid #c60;padding:4px 8px;background:#fff4e5'>"
-        f"<b>{html.escape(ORACLE_NOTE)}</b></div>"
+        f"<b>{html.escape(note)}</b></div>"
     )
     if not display:
         return obj

@@ -7,6 +7,8 @@
   the ``results.json`` of 04 (or of ``conv2dsep best``) when it matches
 * :func:`ensure_demo_sweep` -- notebook 06's tiny demo sweep when no sweep exists yet
 
+Several targets (``targets`` of 03 and 05): :mod:`conv2dsep_lib.workbook.targets`.
+
 Everything a result shows is ORACLE: the method reads the true vocal.
 """
 
@@ -104,10 +106,13 @@ def output_folder(out_dir: PathLike, name: str) -> Path:
 
 # ------------------------------------------------------------------ reuse of results
 def _norm_source(src: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
+    """A record's input with its file paths resolved (mixture, vocal and the other stems)."""
     out = {}
     for k, v in (src or {}).items():
         if k in ("mixture", "vocal") and isinstance(v, str) and v:
             v = os.path.realpath(v)
+        elif k == "stems" and isinstance(v, Mapping):
+            v = {t: os.path.realpath(f) if isinstance(f, str) and f else f for t, f in v.items()}
         out[k] = v
     return out
 

@@ -3,7 +3,8 @@
 Spectrograms of mixture / target / extracted / residual and an A/B player of the same
 four, for the extraction chosen in a dropdown.  The container and its attributes are
 those of every explorer (see :mod:`conv2dsep_lib.workbook.explorers`).  Everything it
-shows is ORACLE: the method read the true vocal.
+shows is ORACLE: the method read the true vocal (or, for a run against another stem, that
+stem: the labels then name it, "target drums").
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ import html
 import numpy as np
 
 from ..core.errors import ParameterError
-from ..viz.common import ORACLE
+from ..results.tables import TARGET, record_target
+from ..viz.experiment import target_word
 from ..viz.signals import plot_signal_spectrograms
 from .explorers import draw_figure, set_player, wire
 from .players import ab_player
+from .targets import oracle_label
 
 __all__ = ["results_explorer", "update_results_explorer"]
 
@@ -30,12 +33,14 @@ def update_results_explorer(box) -> None:
     """Results-explorer callback: spectrograms (and player) of the chosen extraction."""
     c = box.controls
     key, floor = str(c["extraction"].value), float(c["floor_db"].value)
-    entry = box.data["record"].estimate(key)
+    record = box.data["record"]
+    entry = record.estimate(key)
     extracted = box.data["estimates"][key]
     mixture, vocal = box.data["mixture"], box.data["vocal"]
+    word = target_word(record)
     sources = {
         "mixture": mixture,
-        "target vocal": vocal,
+        f"target {word}": vocal,
         f"extracted ({key})": extracted,
         "residual (mixture - extracted)": mixture - extracted,
     }
@@ -48,7 +53,7 @@ def update_results_explorer(box) -> None:
         sources,
         config=box.data["config"],
         vmin=floor,
-        title=f"{key}: loss {entry.loss:.4f} dB², SI-SDR {si_text} -- {ORACLE}",
+        title=f"{key}: loss {entry.loss:.4f} dB², SI-SDR {si_text} -- {oracle_label([record_target(record)])}",
     )
     players = box.data["players"]
     if key not in players:
@@ -62,8 +67,9 @@ def update_results_explorer(box) -> None:
     if box.data.get("player") is not players[key]:
         set_player(box, players[key])
     box.data["key"] = key
+    uses = "the true vocal" if record_target(record) == TARGET else f"the true {word} stem"
     box.status.value = (
-        f"<b>ORACLE</b> (uses the true vocal): <b>{html.escape(key)}</b> = "
+        f"<b>ORACLE</b> (uses {uses}): <b>{html.escape(key)}</b> = "
         f"{html.escape(' -> '.join(entry.sequence))}; fingerprint loss {entry.loss:.4f} dB&sup2;, "
         f"SI-SDR {si_text}<br><small>spectrograms in dB re the mixture's peak, floor {floor:g} dB; "
         f"drawn in {box.data['seconds']['figure']:.2f} s</small>"
@@ -96,6 +102,8 @@ def results_explorer(
     estimates : dict of str -> np.ndarray [shape=(n,)]
         The extracted vocals by key (:func:`~conv2dsep_lib.workbook.helpers.load_estimates`).
     mixture, vocal : np.ndarray [shape=(n,)]
+        The mixture and the run's true stem (the vocal, or the target's stem of a run
+        against another target).
     config : Config
         STFT settings of the figure, and the rate.
     value : str, optional
