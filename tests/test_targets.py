@@ -93,7 +93,14 @@ def test_pair_for_target_missing_and_silent_stems(stem_pair):
 
 
 def test_baselines_per_target():
-    assert list(baseline_kinds("vocals")) == ["mixture", "oracle_irm", "oracle_ibm", "repet_sim", "hpss"]
+    assert list(baseline_kinds("vocals")) == [
+        "mixture",
+        "oracle_irm",
+        "oracle_ibm",
+        "repet_sim",
+        "hpss",
+        "bandpass",
+    ]
     assert list(baseline_kinds("drums")) == ["mixture", "oracle_irm", "oracle_ibm", "hpss_percussive"]
     assert list(baseline_kinds("bass")) == ["mixture", "oracle_irm", "oracle_ibm"]
 
@@ -275,3 +282,19 @@ def test_targets_vocals_is_todays_run(tmp_path, monkeypatch):
     assert "target" not in a["input"] and "stems" not in a["input"]
     names = sorted(p.relative_to(tmp_path / "a").as_posix() for p in (tmp_path / "a").rglob("*.wav"))
     assert names == sorted(p.relative_to(tmp_path / "b").as_posix() for p in (tmp_path / "b").rglob("*.wav"))
+
+
+def test_one_other_target_runs_against_its_own_stem(tmp_path, monkeypatch):
+    monkeypatch.setenv("CONV2DSEP_CACHE", str(tmp_path / "cache"))
+    out = tmp_path / "out"
+    assert main(["progressive", "--slices", "1", "--duration", "1.5", "--no-bss", "--targets", "drums", "--out", str(out), "--quiet"]) == 0  # fmt: skip
+    folder = out / "output_progressive_1slices_dur1.5"
+    data = json.loads((folder / "results.json").read_text())
+    assert data["input"]["target"] == "drums"
+    assert (folder / "1_slices" / "extracted_drums.wav").is_file() and (
+        folder / "1_slices" / "2_target_drums.wav"
+    ).is_file()
+    assert "hpss_percussive" in data["baselines"] and "repet_sim" not in data["baselines"]
+    true, _ = sf.read(folder / "1_slices" / "2_target_drums.wav")
+    pair = load_input(config=Config(duration=1.5), targets="drums")
+    np.testing.assert_allclose(true, pair.stems["drums"], atol=1e-6)

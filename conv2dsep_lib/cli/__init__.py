@@ -42,8 +42,10 @@ __all__ = ["main", "build_parser", "load_input_from_args"]
 def load_input_from_args(args: argparse.Namespace, config: Config):
     """Load the input chosen by the input arguments (see :mod:`conv2dsep_lib.sources.inputs`)."""
     from ..sources.inputs import load_input
+    from ..sources.stems import check_targets, pair_for_target
 
-    return load_input(
+    targets = check_targets(getattr(args, "targets", None) or "vocals")
+    pair = load_input(
         config=config,
         data_dir=args.data_dir,
         mixture=args.mixture,
@@ -53,8 +55,10 @@ def load_input_from_args(args: argparse.Namespace, config: Config):
         subset=getattr(args, "subset", "test"),
         offset=args.offset,
         pad=args.pad,
-        targets=getattr(args, "targets", None) or "vocals",
+        targets=targets,
     )
+    # one target: the run's pair is that target's (a vocals pair is today's, unchanged)
+    return pair_for_target(pair, targets[0]) if len(targets) == 1 else pair
 
 
 def _fmt(x, spec=".2f") -> str:
@@ -115,7 +119,7 @@ def cmd_experiment(args: argparse.Namespace) -> int:
     from ..run.experiment import run_experiment
     from ..run.outputs import check_outputs, output_dir_name, write_outputs
     from ..run.progress import start_progress
-    from ..separators.registry import BASELINE_KINDS
+    from ..separators.registry import baseline_kinds
     from ..sources.inputs import input_files
     from ..sources.stems import check_targets
 
@@ -144,7 +148,7 @@ def cmd_experiment(args: argparse.Namespace) -> int:
         command=args.command,
         n_slices=n_slices,
         greedy=greedy,
-        baselines=0 if args.no_baselines else len(BASELINE_KINDS),
+        baselines=0 if args.no_baselines else len(baseline_kinds(targets[0])),
         loading=True,
         writing=True,
     ) as progress:
@@ -534,6 +538,10 @@ def build_parser() -> argparse.ArgumentParser:
     from .claims import add_claims_parser, cmd_claims
 
     add_claims_parser(sub).set_defaults(func=cmd_claims)
+    from .learned import add_separate_parser, add_train_parser, cmd_separate, cmd_train
+
+    add_train_parser(sub).set_defaults(func=cmd_train)
+    add_separate_parser(sub).set_defaults(func=cmd_separate)
     return parser
 
 
