@@ -19,13 +19,14 @@ from conv2dsep_lib.separators.registry import (
     separate,
 )
 
-NAMES = ("mixture", "oracle_irm", "oracle_ibm", "repet_sim", "hpss")
+NAMES = ("mixture", "oracle_irm", "oracle_ibm", "repet_sim", "hpss", "bandpass")
 KINDS = {
     "mixture": "floor",
     "oracle_irm": "oracle",
     "oracle_ibm": "oracle",
     "repet_sim": "blind",
     "hpss": "blind",
+    "bandpass": "blind",
 }
 
 
@@ -201,3 +202,17 @@ def test_a_blind_separator_never_receives_the_reference(pair, cfg, monkeypatch):
     for name in ("oracle_irm", "oracle_ibm", "conv2d_fingerprint"):
         with pytest.raises(ParameterError, match=f"{name} is an oracle separator: it needs the true vocal"):
             separate(name, mixture)
+
+
+def test_bandpass_floor_keeps_the_voice_band_and_removes_the_rest(cfg):
+    """The blind floor: 1 kHz passes, 50 Hz and 9 kHz are removed (zero phase: no delay)."""
+    from conv2dsep_lib.separators.bandpass import BAND_HZ
+
+    sr = cfg.sr
+    t = np.arange(2 * sr) / sr
+    inside, low, high = (np.sin(2 * np.pi * f * t).astype(np.float32) for f in (1000.0, 50.0, 9000.0))
+    out = baseline_estimate("bandpass", inside + low + high, None, config=cfg)
+    core = slice(sr // 2, 3 * sr // 2)
+    assert BAND_HZ == (200.0, 5000.0)
+    assert np.corrcoef(out[core], inside[core])[0, 1] > 0.999
+    assert np.abs(out[core] - inside[core]).max() < 0.02

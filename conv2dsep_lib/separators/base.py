@@ -5,7 +5,7 @@ Three kinds, as in nussl's ``separation/benchmark`` vs ``separation/primitive``:
 * ``floor`` -- no separation at all (the mixture as the estimate): every method must beat it.
 * ``oracle`` -- reads the true target stem: the ideal masks and the fingerprint method
   (its optimisation fits the *true* vocal's fingerprint).  Ceilings, not separators.
-* ``blind`` -- sees the mixture only: REPET-SIM, HPSS, and later learned models.
+* ``blind`` -- sees the mixture only: REPET-SIM, HPSS, the band-pass floor, the learned model.
 
 The kind is structure, not a label: a floor or blind function takes one positional
 argument, the :class:`Mixture`; an oracle function takes two, the :class:`Mixture`

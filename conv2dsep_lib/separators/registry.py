@@ -13,6 +13,7 @@ name                  kind       vocal estimate
 ``oracle_ibm``        oracle     ideal binary mask ``|V| > |A|``
 ``repet_sim``         blind      REPET-SIM, librosa's vocal-separation recipe
 ``hpss``              blind      two-stage median-filter HPSS
+``bandpass``          blind      fixed 200-5000 Hz band-pass (the honest blind floor)
 ``hpss_percussive``   blind      its percussive part (a drums estimate)
 ``conv2d_fingerprint`` oracle    the fingerprint method, slices 1..8 (not a baseline)
 ====================  =========  ===========================================
@@ -29,6 +30,7 @@ import numpy as np
 from ..core.checks import check_signal
 from ..core.config import Config
 from ..core.errors import ParameterError
+from .bandpass import bandpass
 from .base import Kind, Mixture, Reference, Separator
 from .classic import hpss, hpss_percussive, repet_sim
 from .fingerprinting import fingerprint_oracle
@@ -58,6 +60,13 @@ SEPARATORS: Mapping[str, Separator] = MappingProxyType(
                 "repet_sim", Kind.BLIND, repet_sim, "REPET-SIM (librosa's recipe)", targets=("vocals",)
             ),
             Separator("hpss", Kind.BLIND, hpss, "two-stage median-filter HPSS", targets=("vocals",)),
+            Separator(
+                "bandpass",
+                Kind.BLIND,
+                bandpass,
+                "fixed 200-5000 Hz band-pass, 4th-order Butterworth, zero phase (the blind floor)",
+                targets=("vocals",),
+            ),
             Separator(
                 "hpss_percussive",
                 Kind.BLIND,
