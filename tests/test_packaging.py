@@ -24,6 +24,8 @@ def test_environment_yml_matches_pyproject():
     wanted.update(_norm(r) for r in project["optional-dependencies"]["test"] if ";" not in r)
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     listed = dict(_norm(d) for d in env["dependencies"] if isinstance(d, str))
+    pip = [d for d in env["dependencies"] if isinstance(d, dict)]
+    listed.update(_norm(r) for d in pip for r in d.get("pip", []) if not r.startswith("-e"))
     listed.pop("python", None)
     listed.pop("pip", None)
     assert listed == wanted
