@@ -40,8 +40,8 @@ def add_claims_parser(sub) -> argparse.ArgumentParser:
         epilog=examples(
             "conv2dsep claims                                   # the 3 demo songs -> outputs/claims/claims.md",
             "conv2dsep claims --musdb ~/data/musdb18hq --subset test --excerpts 3 --out outputs/claims_musdb",
-            "conv2dsep claims --tracks 'data/rtg/100-window/*' --excerpts all --converged --out outputs/claims_mine",
-            "conv2dsep claims --targets vocals,drums,bass,other --out outputs/claims_stems   # per target",
+            "conv2dsep claims --tracks 'data/rtg/100-window/*' --excerpts all --converged --targets vocals,drums "
+            "--out outputs/claims_mine   # per target",
         ),
     )
     g = p.add_argument_group("tracks (default: the demo set, prepared if needed)")

@@ -482,13 +482,12 @@ def add_sweep_parser(sub) -> argparse.ArgumentParser:
         "runs finished; 1: some failed (named on stderr, the sweep went on); 2: user "
         "error (nothing run); 130: interrupted (finished runs are kept).",
         epilog=examples(
-            "conv2dsep sweep --tracks 'data/demo/rtg/100-window/*' --grid sweeps/demo.yaml --out outputs/sweep_demo",
             "conv2dsep sweep --tracks 'data/demo/rtg/100-window/*' --track demo_song_0 --track demo_song_1 "
             "--grid sweeps/smoke.yaml --no-bss --out outputs/sweep_smoke   # make demo's smoke test",
             "conv2dsep sweep --musdb ~/data/musdb18hq --grid sweeps/musdb.yaml --out outputs/sweep_musdb "
             "--scheduler tcp://HOST:8786",
-            "conv2dsep sweep --tracks 'data/demo/rtg/100-window/*' --targets vocals,drums --no-bss "
-            "--out outputs/sweep_targets   # each target against its own stem",
+            "conv2dsep sweep --tracks 'data/demo/rtg/100-window/*' --grid sweeps/demo.yaml --targets vocals,drums "
+            "--out outputs/sweep_demo   # each target against its own stem",
         ),
     )
     g = p.add_argument_group("tracks (one of --tracks, --musdb)")
