@@ -7,7 +7,9 @@ artefacts each one writes and the outputs the executed copies hold (figures as
 and ``interactive=True`` (widgets), and the runner's failure handling is checked with
 parameters that make a notebook fail.  ``03`` and ``05`` are also run with
 ``targets="vocals,drums"`` on demo song 0 (its stems): one run per target, the joint
-estimate, a table per target and one player over every stem.
+estimate, a table per target and one player over every stem.  ``08`` (the learned model,
+BLIND) runs through the runner on a tiny untrained model with one held-out draw of one excerpt
+and a 3 s excerpt of the listening song.
 """
 
 import ast
@@ -132,7 +134,7 @@ def test_unknown_or_mistyped_parameter_is_a_user_error(tmp_path, capsys):
     assert cli.main(["notebooks", "--out", str(tmp_path / "r"), "-p", "n_slices", "three"]) == 2
     assert "type int" in capsys.readouterr().err
     assert cli.main(["notebooks", "--out", str(tmp_path / "r"), "-p", "out_dir", "x"]) == 2
-    assert cli.main(["notebooks", "--out", str(tmp_path / "r"), "--only", "08"]) == 2
+    assert cli.main(["notebooks", "--out", str(tmp_path / "r"), "--only", "99"]) == 2
     assert not (tmp_path / "r" / "notebooks" / "run.json").exists()
 
 
@@ -575,3 +577,53 @@ def test_05_with_several_targets_runs_best_per_target_and_plays_every_stem(tmp_p
     assert "vocals: Conv2D fingerprinting and its baselines -- ORACLE (uses the true vocal)" in html
     assert "drums: Conv2D fingerprinting and its baselines -- ORACLE (uses the true drums stem)" in html
     assert _mime_count(nb, "image/png") == 1 + 2 and _ab_players(nb) == 1 and _audio_count(nb) == 10
+
+
+# ------------------------------------------------------------------ 08: the learned model (BLIND)
+def test_08_learned_runs_through_the_runner_on_a_tiny_model(tmp_path, monkeypatch):
+    """`conv2dsep notebooks --only 08 -p model tiny/model.pt ...` from another folder: the kernels
+    beside their hand-made start, the curves, the held-out table with the margin, and the listening
+    song's blind separation (A/B player, spectrograms, real-time factor), everything labelled."""
+    from test_learned_workbook import tiny_model_file
+
+    monkeypatch.delenv("CONV2DSEP_WIDGETS", raising=False)
+    tiny_model_file(tmp_path / "tiny" / "model.pt")
+    monkeypatch.chdir(tmp_path)  # the model path is relative to the caller's folder
+    small = ["-p", "heldout_n", "1", "-p", "heldout_seeds", "0", "-p", "song_seconds", "3"]
+    code = cli.main(
+        ["notebooks", "--only", "08", "-p", "model", "tiny/model.pt", *small, "--out", "run", "--quiet"]
+    )
+    summary = json.loads((tmp_path / "run" / "notebooks" / "run.json").read_text())
+    assert code == 0, summary["notebooks"][0]["error"]
+    assert summary["notebooks"][0]["parameters"]["model"] == str(tmp_path / "tiny" / "model.pt")
+    assert summary["parameters"]["interactive"] is False
+    nb = nbformat.read(tmp_path / "run" / "notebooks" / "08_learned.ipynb", as_version=4)
+    assert not _errors(nb) and _widget_views(nb) == 0
+    assert _mime_count(nb, "image/png") == 3  # kernels, learning curves, the song's spectrograms
+    assert _ab_players(nb) == 1 and _audio_count(nb) == 3  # mixture, vocals, accompaniment
+    html = "".join(o.get("data", {}).get("text/html", "") for o in _outputs(nb))
+    text = "".join(o.get("text", "") for o in _outputs(nb))
+    assert "BLIND (it reads the mixture only)" in html and "ORACLE" in html
+    assert "learned - best BLIND baseline (" in html and "vocals (BLIND)" in html
+    assert "no stems, listening only" in html and "real-time factor" in text
+    d = tmp_path / "run" / "08_learned"
+    for f in ("kernels.png", "training.png", "separation_blind.png"):
+        assert (d / f).read_bytes()[:4] == b"\x89PNG", f
+    held = json.loads((d / "heldout.json").read_text())
+    assert held["n"] == 1 and held["seeds"] == [0] and len(held["rows"]) == 2 * 7
+    assert [m["material"] for m in held["margins"]] == ["synthetic", "sung_speech"]
+    assert "BLIND learned vs BLIND classical vs ORACLE" in (d / "heldout.md").read_text()
+    out = json.loads((d / "summary.json").read_text())
+    assert out["kind"] == "blind" and out["song"]["stems"] is False and out["song"]["seconds"] == 3.0
+    assert out["song"]["real_time_factor"] > 0 and out["summary"]["steps"].startswith("4 (of 4")
+
+
+def test_08_bad_parameters_stop_the_runner_before_anything_runs(tmp_path, capsys):
+    for extra, message in (
+        (["-p", "model", str(tmp_path / "missing.pt")], "does not exist"),
+        (["-p", "heldout_n", "0"], "heldout_n=0 is invalid"),
+        (["-p", "heldout_seeds", "0,0"], "allowed distinct integers"),
+    ):
+        assert cli.main(["notebooks", "--only", "08", *extra, "--out", str(tmp_path / "r")]) == 2
+        assert message in capsys.readouterr().err
+    assert not (tmp_path / "r" / "notebooks" / "run.json").exists()

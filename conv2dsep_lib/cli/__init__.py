@@ -519,7 +519,7 @@ def build_parser() -> argparse.ArgumentParser:
         "separation experiments (the optimisation uses the true vocal).",
         epilog=examples(
             "conv2dsep best --slices 8                   # the seed's best.py -> outputs/output_progressive_8slices/",
-            "conv2dsep notebooks --out outputs/workbook  # the notebooks 00..07, headless",
+            "conv2dsep notebooks --out outputs/workbook  # the notebooks 00..08, headless",
             "conv2dsep COMMAND --help                    # a command's options and examples",
         ),
     )

@@ -139,7 +139,7 @@ def add_separate_parser(sub) -> argparse.ArgumentParser:
         "--model",
         type=Path,
         default=None,
-        help="a model.pt (default: the shipped models/conv2dsep_vocals.pt)",
+        help="a model.pt (default: the shipped conv2dsep_lib/learned/shipped/vocals.pt)",
     )
     p.add_argument(
         "--out", type=Path, default=None, help="output folder (default outputs/separate/<song name>/)"

@@ -420,7 +420,7 @@ def add_notebooks_parser(sub) -> argparse.ArgumentParser:
         "artefacts beside them in OUT/. A failing notebook is kept and named; the "
         "next ones still run; exit code 1. ORACLE: the experiments use the true vocal.",
         epilog=examples(
-            "conv2dsep notebooks --out outputs/myrun     # 00..07 into outputs/myrun/notebooks/",
+            "conv2dsep notebooks --out outputs/myrun     # 00..08 into outputs/myrun/notebooks/",
             "conv2dsep notebooks --only 03 -p n_slices 5 -p iterations 50 --data-dir data/rtg/100-window",
             "conv2dsep notebooks -f params.yaml --mixture mix.flac --vocal vocal.wav",
         ),

@@ -17,9 +17,10 @@ import torch
 from ..core.config import Config
 from ..core.errors import ParameterError
 from ..core.files import PathLike
+from . import SHIPPED_MODEL
 from .model import EQNet, ModelConfig
 
-__all__ = ["MODEL_FORMAT", "StoredModel", "save_model", "load_model", "atomic_torch_save"]
+__all__ = ["MODEL_FORMAT", "SHIPPED_MODEL", "StoredModel", "save_model", "load_model", "atomic_torch_save"]
 
 #: ``model.pt["format"]``.
 MODEL_FORMAT = "conv2dsep-eqnet-1"

@@ -29,7 +29,8 @@ Decisions:
   spec's ``python`` by ``sys.executable``, so the kernel is the runner's interpreter;
   :func:`kernel_info` records what it resolved to.
 
-Everything a result shows is an ORACLE result: the method reads the true vocal.
+Everything a result of 00..07 shows is an ORACLE result: the method reads the true vocal.
+08 shows the learned model, which is BLIND (the mixture only), beside ORACLE references.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ __all__ = [
     "notebook_parameters",
     "parse_parameter_value",
     "read_parameters_file",
+    "parse_seeds",
     "default_run_name",
     "kernel_info",
     "notebook_error",
@@ -78,6 +80,7 @@ PATH_PARAMETERS = (
     "sweep_dir",
     "prepare_source",
     "prepare_dest",
+    "model",
 )
 #: Parameters the runner sets itself.
 RUNNER_PARAMETERS = ("out_dir",)
@@ -227,6 +230,49 @@ def check_parameter_values(parameters: Mapping[str, Any]) -> None:
         value = parameters.get(name)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
             raise ParameterError(f"{name}={value!r} is invalid: allowed an integer >= 0")
+    _check_learned_parameters(parameters)
+
+
+def parse_seeds(text: Any, *, name: str = "heldout_seeds") -> Tuple[int, ...]:
+    """Comma-separated seeds (``"0,1,2"``, or one integer) as a tuple of distinct integers >= 0.
+
+    Raises
+    ------
+    ParameterError
+        Empty, not integers, negative or repeated.
+    """
+    parts = [str(text)] if isinstance(text, int) and not isinstance(text, bool) else str(text).split(",")
+    try:
+        seeds = tuple(int(p.strip()) for p in parts if p.strip())
+    except ValueError:
+        seeds = ()
+    if isinstance(text, bool) or not seeds or min(seeds) < 0 or len(set(seeds)) != len(seeds):
+        raise ParameterError(
+            f"{name}={text!r} is invalid: allowed distinct integers >= 0, comma-separated, e.g. 0,1,2"
+        )
+    return seeds
+
+
+def _check_learned_parameters(parameters: Mapping[str, Any]) -> None:
+    """Notebook 08's parameters: the model file, the held-out draws, the song's excerpt."""
+    if "heldout_seeds" in parameters:
+        parse_seeds(parameters["heldout_seeds"])
+    n = parameters.get("heldout_n")
+    if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
+        raise ParameterError(f"heldout_n={n!r} is invalid: allowed an integer >= 1")
+    if "song_offset" in parameters:
+        check_offset(parameters["song_offset"], name="song_offset")
+    seconds = parameters.get("song_seconds")
+    if seconds is not None and (
+        isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds > 0
+    ):
+        raise ParameterError(f"song_seconds={seconds!r} is invalid: allowed seconds > 0")
+    model = parameters.get("model")
+    if isinstance(model, str) and model and not Path(model).is_file():
+        raise ParameterError(
+            f"model {model!r} does not exist: allowed a model.pt written by `conv2dsep train` "
+            "(empty: the shipped model)"
+        )
 
 
 def _split_parameters(

@@ -20,12 +20,13 @@ import numpy as np
 
 from ..core.errors import ParameterError
 from ..core.files import PathLike, check_writable_folder, is_inside, staging_folder, write_json
+from ..learned import SHIPPED_MODEL
 from ..sources.audio import load_audio, write_wav
 
 __all__ = ["DEFAULT_MODEL", "BLIND_NOTE", "SeparationResult", "resolve_device", "separate_file"]
 
-#: The model that ships with the repository (``make model`` reproduces it).
-DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "models" / "conv2dsep_vocals.pt"
+#: The model that ships with the package (``make model`` reproduces it).
+DEFAULT_MODEL = SHIPPED_MODEL
 BLIND_NOTE = "BLIND: separated from the mixture alone by a learned model; no true vocal was used."
 
 

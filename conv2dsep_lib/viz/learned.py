@@ -87,8 +87,7 @@ def save_separation_figure(mags: Any, path: PathLike, *, config: Any, title: str
     axes = fig.subplots(len(mags), 1, squeeze=False)[:, 0]
     ref = max(float(np.max(m)) for m in mags.values())
     for ax, (name, mag) in zip(axes, mags.items()):
-        plot_spectrogram(
-            ax, mag, sr=config.sr, hop_length=config.hop_length, title=f"{name} (BLIND)", ref=ref
-        )
+        label = name if name == "mixture" else f"{name} (BLIND estimate)"
+        plot_spectrogram(ax, mag, sr=config.sr, hop_length=config.hop_length, title=label, ref=ref)
     fig.suptitle(title, fontsize=10)
     return save_figure(fig, path)

@@ -9,6 +9,8 @@
 * :mod:`.helpers` -- inputs, output folders, reuse of results, notebook 06's demo sweep
 * :mod:`.targets` -- several targets in 03 and 05: per-target and joint tables, the
   all-stems player's sources, reuse of a multi-target run
+* :mod:`.learned` -- notebook 08, the learned model (BLIND): its record, kernels, the
+  held-out table, the listening song's sources (torch imported only when a model is loaded)
 
 IPython and ipywidgets are imported inside the functions that need them, so the
 package imports without Jupyter.  Notebooks use ``from conv2dsep_lib import workbook as W``.
@@ -26,6 +28,21 @@ from .helpers import (
     offset_value,
     output_folder,
     prepared_folder,
+)
+from .learned import (
+    BLIND_NOTE,
+    blind_banner,
+    heldout_seeds,
+    heldout_table,
+    kernel_arrays,
+    kernel_table,
+    model_summary,
+    notebook_model,
+    separation_magnitudes,
+    show_saved_figure,
+    song_sources,
+    training_history,
+    write_heldout,
 )
 from .players import ab_player, players
 from .results_explorer import results_explorer
@@ -72,6 +89,19 @@ __all__ = [
     "offset_value",
     "output_folder",
     "prepared_folder",
+    "BLIND_NOTE",
+    "blind_banner",
+    "heldout_seeds",
+    "heldout_table",
+    "kernel_arrays",
+    "kernel_table",
+    "model_summary",
+    "notebook_model",
+    "separation_magnitudes",
+    "show_saved_figure",
+    "song_sources",
+    "training_history",
+    "write_heldout",
     "ab_player",
     "players",
     "comparison_table",
