@@ -77,7 +77,7 @@ e2e: $(STAMP)
 # after an interruption. The weights, the training record and its curves are copied into the
 # package (conv2dsep_lib/learned/shipped/), the only checkpoint kept in git.
 MODEL_RUN ?= $(OUT)/model
-MODEL_ARGS ?= --steps 1500 --batch-size 8 --excerpt-seconds 3 --examples 160 --validation 12 --seed 0
+MODEL_ARGS ?= --steps 1300 --batch-size 8 --excerpt-seconds 3 --examples 160 --validation 12 --seed 0
 SHIPPED := conv2dsep_lib/learned/shipped
 model: $(STAMP)
 	$(VENV)/bin/conv2dsep train --out $(MODEL_RUN) $(MODEL_ARGS)
