@@ -19,7 +19,7 @@ from conv2dsep_lib.separators.registry import (
     separate,
 )
 
-NAMES = ("mixture", "oracle_irm", "oracle_ibm", "repet_sim", "hpss", "bandpass")
+NAMES = ("mixture", "oracle_irm", "oracle_ibm", "repet_sim", "hpss", "bandpass", "learned")
 KINDS = {
     "mixture": "floor",
     "oracle_irm": "oracle",
@@ -27,6 +27,7 @@ KINDS = {
     "repet_sim": "blind",
     "hpss": "blind",
     "bandpass": "blind",
+    "learned": "blind",
 }
 
 

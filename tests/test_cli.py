@@ -96,7 +96,15 @@ def test_results_json_fields_and_honesty(best_run):
     assert sorted(g["sequence"]) == sorted(r["progressive"][-1]["sequence"])
     assert g["score"] == "step_loss" and len(g["losses"]) == 3
     assert 1 <= g["best_prefix"]["n_slices"] <= 3 and np.isfinite(g["metrics"]["si_sdr"])
-    assert set(r["baselines"]) == {"mixture", "oracle_irm", "oracle_ibm", "repet_sim", "hpss", "bandpass"}
+    assert set(r["baselines"]) == {
+        "mixture",
+        "oracle_irm",
+        "oracle_ibm",
+        "repet_sim",
+        "hpss",
+        "bandpass",
+        "learned",
+    }
     assert r["baselines"]["oracle_irm"]["oracle"] is True and r["baselines"]["repet_sim"]["oracle"] is False
     assert r["baselines"]["oracle_irm"]["metrics"]["si_sdr"] > r["baselines"]["mixture"]["metrics"]["si_sdr"]
     assert "timings" in r and "versions" in r

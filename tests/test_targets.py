@@ -100,6 +100,7 @@ def test_baselines_per_target():
         "repet_sim",
         "hpss",
         "bandpass",
+        "learned",
     ]
     assert list(baseline_kinds("drums")) == ["mixture", "oracle_irm", "oracle_ibm", "hpss_percussive"]
     assert list(baseline_kinds("bass")) == ["mixture", "oracle_irm", "oracle_ibm"]

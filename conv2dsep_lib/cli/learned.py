@@ -145,7 +145,7 @@ def add_separate_parser(sub) -> argparse.ArgumentParser:
         "--out", type=Path, default=None, help="output folder (default outputs/separate/<song name>/)"
     )
     p.add_argument("--device", default="auto", help="auto (a GPU when there is one), cpu or cuda")
-    p.add_argument("--chunk-seconds", type=number, default=None, help="chunk length (default 30 s)")
+    p.add_argument("--chunk-seconds", type=number, default=None, help="chunk length (default 10 s)")
     p.add_argument("--no-plots", action="store_true", help="skip the spectrogram figure")
     _add_quiet(p, "no summary")
     return p

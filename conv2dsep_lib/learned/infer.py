@@ -23,7 +23,7 @@ from .model import EQNet
 __all__ = ["CHUNK_SECONDS", "OVERLAP_SECONDS", "Separation", "separate_chunk", "separate_signal", "chunks"]
 
 #: Chunk length and overlap of :func:`separate_signal` (seconds).
-CHUNK_SECONDS = 30.0
+CHUNK_SECONDS = 10.0
 OVERLAP_SECONDS = 1.0
 
 

@@ -54,6 +54,9 @@ def atomic_torch_save(obj: Any, path: PathLike) -> Path:
     os.close(fd)
     try:
         torch.save(obj, tmp)
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)  # mkstemp made it owner-only
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -1,6 +1,6 @@
 """The reference points of a track excerpt, scored once and remembered.
 
-The baselines (mixture floor, ideal masks, REPET-SIM, HPSS) depend on the excerpt's audio
+The baselines (mixture floor, ideal masks, REPET-SIM, HPSS, the band-pass, the learned model) depend on the excerpt's audio
 and the STFT only -- not on the method's settings -- so ``progressive`` then ``best``, the
 notebooks and every setting of a sweep share them.  :func:`score_baselines` keeps their
 scores in a small cache keyed by content:
@@ -25,6 +25,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Dict, Iterator, Optional
 
@@ -33,6 +34,7 @@ import numpy as np
 from ..core.config import Config
 from ..core.files import write_json
 from ..core.provenance import code_hash
+from ..learned import SHIPPED_MODEL
 from ..core.threads import THREADS_VARIABLE, run_threads
 from ..results.record import BaselineRecord
 from ..scoring.pair import PairScorer
@@ -53,8 +55,9 @@ __all__ = [
     "THREADS_VARIABLE",
 ]
 
-#: The code whose edits change a baseline's numbers (relative to the package).
-CODE_PARTS = ("separators", "scoring", "method/transforms.py", "core/config.py")
+#: The code whose edits change a baseline's numbers (relative to the package); the shipped
+#: model's weights are part of the key too (:func:`baseline_key`).
+CODE_PARTS = ("separators", "scoring", "learned", "method/transforms.py", "core/config.py")
 
 
 def workers() -> int:
@@ -90,11 +93,20 @@ def baseline_key(pair: AudioPair, *, config: Config, bss: bool) -> str:
     for y in (pair.mixture, pair.vocal):
         h.update(np.ascontiguousarray(y, dtype=np.float32).tobytes())
     stft = {"sr": config.sr, "n_fft": config.n_fft, "hop_length": config.hop_length}
-    what = {"stft": stft, "bss": bool(bss), "code": code_hash(CODE_PARTS)}
+    what = {"stft": stft, "bss": bool(bss), "code": code_hash(CODE_PARTS), "model": _model_hash()}
     if pair_target(pair) != "vocals":  # another target has other baselines (a vocals key is unchanged)
         what["target"] = pair_target(pair)
     h.update(json.dumps(what).encode())
     return h.hexdigest()[:32]
+
+
+@lru_cache(maxsize=1)
+def _model_hash() -> str:
+    """sha256 (16 digits) of the shipped model's weights: retraining it re-keys the cache."""
+    try:
+        return hashlib.sha256(SHIPPED_MODEL.read_bytes()).hexdigest()[:16]
+    except OSError:
+        return "none"
 
 
 def _read(path: Path) -> Optional[Dict[str, ScoredBaseline]]:

@@ -14,6 +14,7 @@ name                  kind       vocal estimate
 ``repet_sim``         blind      REPET-SIM, librosa's vocal-separation recipe
 ``hpss``              blind      two-stage median-filter HPSS
 ``bandpass``          blind      fixed 200-5000 Hz band-pass (the honest blind floor)
+``learned``           blind      the learned Conv2D EQ model (:mod:`conv2dsep_lib.learned`)
 ``hpss_percussive``   blind      its percussive part (a drums estimate)
 ``conv2d_fingerprint`` oracle    the fingerprint method, slices 1..8 (not a baseline)
 ====================  =========  ===========================================
@@ -34,6 +35,7 @@ from .bandpass import bandpass
 from .base import Kind, Mixture, Reference, Separator
 from .classic import hpss, hpss_percussive, repet_sim
 from .fingerprinting import fingerprint_oracle
+from .learned import learned_vocals
 from .masks import mixture_floor, oracle_ibm, oracle_irm
 
 __all__ = [
@@ -65,6 +67,13 @@ SEPARATORS: Mapping[str, Separator] = MappingProxyType(
                 Kind.BLIND,
                 bandpass,
                 "fixed 200-5000 Hz band-pass, 4th-order Butterworth, zero phase (the blind floor)",
+                targets=("vocals",),
+            ),
+            Separator(
+                "learned",
+                Kind.BLIND,
+                learned_vocals,
+                "the learned Conv2D EQ model (shipped; trained by make model)",
                 targets=("vocals",),
             ),
             Separator(
