@@ -34,8 +34,8 @@ import numpy as np
 from ..core.config import Config
 from ..core.files import write_json
 from ..core.provenance import code_hash
-from ..learned import SHIPPED_MODEL
 from ..core.threads import THREADS_VARIABLE, run_threads
+from ..learned import SHIPPED_MODEL
 from ..results.record import BaselineRecord
 from ..scoring.pair import PairScorer
 from ..scoring.scores import Scores
