@@ -20,7 +20,7 @@ from conv2dsep_lib.learned.model import EQNet, ModelConfig, hand_made_kernels
 from conv2dsep_lib.learned.store import load_model, save_model
 from conv2dsep_lib.learned.training import ExamplePool, TrainConfig, train, validate
 from conv2dsep_lib.scoring.metrics import si_sdr
-from conv2dsep_lib.separators.base import Kind, Separator
+from conv2dsep_lib.separators.base import Kind, Mixture, Separator
 from conv2dsep_lib.sources.training_material import make_examples
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -194,3 +194,28 @@ def test_separate_refuses_a_missing_model_and_keeps_nothing(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "nope.pt" in err[0] and "does not exist" in err[0]
     assert not (tmp_path / "o").exists()
+
+
+def _learned_in_child(queue):
+    from conv2dsep_lib.separators.registry import separate
+
+    y = np.sin(np.arange(22050) / 10.0).astype(np.float32) * 0.1
+    queue.put(float(np.abs(separate("learned", Mixture(y, CFG))).max()))
+
+
+def test_the_learned_baseline_runs_in_a_forked_worker_after_the_parent_used_torch():
+    """libgomp is not fork-safe: a sweep's forked pool worker must not hang in torch."""
+    import multiprocessing as mp
+
+    torch.set_num_threads(2)
+    torch.nn.Conv2d(1, 8, (5, 3))(torch.randn(1, 1, 200, 300))  # the parent's OpenMP pool exists now
+    ctx = mp.get_context("fork")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_learned_in_child, args=(queue,))
+    proc.start()
+    proc.join(60)
+    hung = proc.is_alive()
+    if hung:
+        proc.kill()
+    assert not hung and proc.exitcode == 0
+    assert queue.get(timeout=5) >= 0.0

@@ -7,6 +7,7 @@ package above it.
 from .config import GREEDY_SCORES, MAX_SLICES, N_VIEWS, STRATEGIES, Config, check_n_slices
 from .errors import ParameterError
 from .provenance import __version__
+from .threads import forked_after_torch  # registers the fork hook (torch and libgomp)
 
 __all__ = [
     "Config",
@@ -17,4 +18,5 @@ __all__ = [
     "GREEDY_SCORES",
     "STRATEGIES",
     "__version__",
+    "forked_after_torch",
 ]

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core.threads import forked_after_torch
 from .base import Mixture
 
 __all__ = ["learned_vocals", "shipped_model"]
@@ -21,14 +22,19 @@ __all__ = ["learned_vocals", "shipped_model"]
 @lru_cache(maxsize=1)
 def shipped_model() -> Any:
     """The shipped model (:class:`~conv2dsep_lib.learned.store.StoredModel`), loaded once."""
-    import torch
-
     from ..core.threads import run_threads
     from ..learned import SHIPPED_MODEL
     from ..learned.store import load_model
 
-    torch.set_num_threads(max(1, run_threads()))
+    _set_threads(max(1, run_threads()))
     return load_model(SHIPPED_MODEL)
+
+
+def _set_threads(n: int) -> None:
+    """torch's thread count: *n*, or one in a fork of a process that had torch loaded."""
+    import torch
+
+    torch.set_num_threads(1 if forked_after_torch() else n)
 
 
 def learned_vocals(mixture: Mixture) -> np.ndarray:
@@ -36,6 +42,8 @@ def learned_vocals(mixture: Mixture) -> np.ndarray:
     from ..learned.infer import separate_signal
     from ..sources.audio import resample
 
+    if forked_after_torch():
+        _set_threads(1)  # before any torch work here: the parent's OpenMP pool is not ours
     stored = shipped_model()
     y = np.asarray(mixture.audio, dtype=np.float32)
     sr = mixture.config.sr
