@@ -188,6 +188,11 @@ def test_outputs_per_target_record_and_index(four, tmp_path):
         assert json.loads((folder / t / "results.json").read_text())["input"].get("target", "vocals") == t
         assert (folder / "joint" / f"{t}.wav").is_file() and (folder / "separate" / f"{t}.wav").is_file()
     assert (folder / "targets_quality.png").stat().st_size > 10_000
+    from conv2dsep_lib.viz.targets import plot_targets_quality
+
+    fig = plot_targets_quality(read_targets_record(folder))
+    assert "each target's true stem" in fig._suptitle.get_text()
+    assert [ax.get_title() for ax in fig.axes] == ["vocals", "drums", "bass", "other"]
     record = read_targets_record(folder)
     assert record.targets == ("vocals", "drums", "bass", "other")
     assert record.joint["drums"].metrics.si_sdr == pytest.approx(four.scores["joint"]["drums"].si_sdr)

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 
 from ..core.files import PathLike
 from ..results.targets import TargetsRecord
-from .common import ORACLE, distinct_colors, nan_array, save_figure
+from .common import distinct_colors, nan_array, save_figure
 
 __all__ = ["TARGET_FIGURES", "plot_targets_quality", "save_targets_figures"]
 
@@ -51,7 +51,9 @@ def plot_targets_quality(record: TargetsRecord) -> Figure:
         ax.legend(fontsize=6, loc="lower right")
     axes[0].set_ylabel("SI-SDR (dB)")
     fig.suptitle(
-        f"{ORACLE}: fingerprint method per target, {record.n_slices} slices ({record.command})", fontsize=10
+        f"ORACLE (uses each target's true stem): fingerprint method per target, {record.n_slices} slices "
+        f"({record.command})",
+        fontsize=10,
     )
     return fig
 
