@@ -30,7 +30,7 @@ from ..core.errors import ParameterError
 from ..core.files import PathLike
 from ..scoring.metrics import si_sdr
 from .model import EQNet, ModelConfig
-from .spectral import stft
+from .spectral import istft, stft
 from .store import atomic_torch_save, save_model
 
 __all__ = ["TrainConfig", "ExamplePool", "History", "train", "CHECKPOINT_NAME", "MODEL_NAME"]
@@ -173,15 +173,7 @@ def separate_batch(model: EQNet, mixtures: torch.Tensor, *, config: Config) -> t
     X = stft(mixtures, config=config)
     mag = model(torch.abs(X))
     Y = mag * torch.exp(1j * torch.angle(X))
-    window = torch.hann_window(config.n_fft, periodic=True, dtype=mixtures.dtype, device=mixtures.device)
-    return torch.istft(
-        Y,
-        n_fft=config.n_fft,
-        hop_length=config.hop_length,
-        window=window,
-        center=True,
-        length=mixtures.shape[-1],
-    )
+    return istft(Y, config=config, length=mixtures.shape[-1])
 
 
 def validate(
