@@ -13,7 +13,6 @@ outside it -- kick, bass, cymbals -- is removed.
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import butter, sosfiltfilt
 
 from .base import Mixture
 
@@ -26,6 +25,8 @@ ORDER = 4
 
 def bandpass(mixture: Mixture) -> np.ndarray:
     """The vocal-band band-pass of the mixture [shape=(n,)], float32 (zero phase)."""
+    from scipy.signal import butter, sosfiltfilt  # scipy.signal costs 0.6 s to import: only when used
+
     sr = mixture.config.sr
     high = min(BAND_HZ[1], 0.45 * sr)
     sos = butter(ORDER, [BAND_HZ[0], high], btype="band", fs=sr, output="sos")
