@@ -147,3 +147,22 @@ def is_run_folder(path: PathLike) -> bool:
         p.name in ("vocals", "drums", "bass", "other") and bool(_SEED_NAME.match(p.parent.name))
     )
     return named and (p / "results.json").is_file()
+
+
+def read_results_json(path: PathLike) -> "tuple[Path, Any]":
+    """A run's ``results.json`` (or the run folder holding one), parsed: ``(file, data)``.
+
+    Raises
+    ------
+    ParameterError
+        Missing or unreadable file.
+    """
+    p = Path(path)
+    if p.is_dir():
+        p = p / "results.json"
+    try:
+        return p, json.loads(p.read_text())
+    except FileNotFoundError:
+        raise ParameterError(f"results file {str(p)!r} does not exist") from None
+    except (OSError, ValueError) as exc:
+        raise ParameterError(f"results file {str(p)!r} is not readable JSON: {exc}") from None

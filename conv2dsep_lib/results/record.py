@@ -12,10 +12,8 @@ vocal; ``oracle`` is always ``True`` and :data:`ORACLE_NOTE` says so.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
@@ -24,6 +22,7 @@ from ..core.errors import ParameterError
 from ..core.files import PathLike, to_jsonable
 from ..method.yardstick import YARDSTICK_NOTE, Yardstick
 from ..scoring.scores import Scores
+from .naming import read_results_json
 from .quality import (  # re-exported: their home until the yardstick came
     LOSS_VS_QUALITY_NOTE,
     ConvergenceRecord,
@@ -583,15 +582,7 @@ def read_record(path: PathLike) -> RunRecord:
     ParameterError
         Missing or unreadable file, or not a run record.
     """
-    p = Path(path)
-    if p.is_dir():
-        p = p / "results.json"
-    try:
-        data = json.loads(p.read_text())
-    except FileNotFoundError:
-        raise ParameterError(f"results file {str(p)!r} does not exist") from None
-    except (OSError, ValueError) as exc:
-        raise ParameterError(f"results file {str(p)!r} is not readable JSON: {exc}") from None
+    p, data = read_results_json(path)
     if not isinstance(data, dict) or "progressive" not in data:
         raise ParameterError(f"{str(p)!r} is not a run's results.json (no 'progressive' section)")
     return RunRecord.from_json(data)

@@ -10,9 +10,7 @@ estimates of every source -- *separate* (each target's own EQ'd magnitude, k = N
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Dict, Mapping, Optional, Tuple
 
@@ -20,6 +18,7 @@ from ..core.config import Config
 from ..core.errors import ParameterError
 from ..core.files import PathLike, to_jsonable
 from ..scoring.scores import Scores
+from .naming import read_results_json
 from .record import ORACLE_NOTE, RunRecord
 
 __all__ = [
@@ -192,15 +191,7 @@ def read_targets_record(path: PathLike) -> TargetsRecord:
     ParameterError
         Missing, unreadable, or not a multi-target record.
     """
-    p = Path(path)
-    if p.is_dir():
-        p = p / "results.json"
-    try:
-        data = json.loads(p.read_text())
-    except FileNotFoundError:
-        raise ParameterError(f"results file {str(p)!r} does not exist") from None
-    except (OSError, ValueError) as exc:
-        raise ParameterError(f"results file {str(p)!r} is not readable JSON: {exc}") from None
+    p, data = read_results_json(path)
     if not is_targets_record(data):
         raise ParameterError(f"{str(p)!r} is not a multi-target run's results.json (run with --targets)")
     return TargetsRecord.from_json(data)
