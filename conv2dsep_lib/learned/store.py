@@ -6,8 +6,6 @@ A model file (``model.pt``) is a ``torch.save`` of plain data -- read back with
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Optional
@@ -16,11 +14,10 @@ import torch
 
 from ..core.config import Config
 from ..core.errors import ParameterError
-from ..core.files import PathLike
-from . import SHIPPED_MODEL
+from ..core.files import PathLike, atomic_path
 from .model import EQNet, ModelConfig
 
-__all__ = ["MODEL_FORMAT", "SHIPPED_MODEL", "StoredModel", "save_model", "load_model", "atomic_torch_save"]
+__all__ = ["MODEL_FORMAT", "StoredModel", "save_model", "load_model", "atomic_torch_save"]
 
 #: ``model.pt["format"]``.
 MODEL_FORMAT = "conv2dsep-eqnet-1"
@@ -47,21 +44,10 @@ class StoredModel:
 
 
 def atomic_torch_save(obj: Any, path: PathLike) -> Path:
-    """``torch.save`` into a temporary sibling, then rename over *path* (never half-written)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    """``torch.save`` through :func:`~conv2dsep_lib.core.files.atomic_path` (never half-written)."""
+    with atomic_path(path) as tmp:
         torch.save(obj, tmp)
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)  # mkstemp made it owner-only
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return Path(path)
 
 
 def save_model(
