@@ -31,7 +31,7 @@ from typing import Dict, Optional, Sequence, Tuple
 import numpy as np
 
 from ..core.config import Config
-from ..method.transforms import istft, stft
+from ..method.transforms import istft
 from ..scoring.multi import band_limited_sources, score_sources
 from ..scoring.scores import Scores
 from ..sources.audio import AudioPair
@@ -191,7 +191,7 @@ def run_targets(
         sources.append(REST)
     exp.sources = tuple(sources)
     if joint:
-        X = stft(pair.mixture, config=config)
+        X = runs[targets[0]].mixture_stft  # every target's run has the same mixture
         mags = [runs[t].last_magnitude for t in targets]
         if not covered:
             mags.append(np.maximum(np.abs(X) - np.sum(mags, axis=0), 0.0))
