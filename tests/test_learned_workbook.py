@@ -108,7 +108,7 @@ def test_a_model_without_a_record_is_summarised_as_not_recorded(tmp_path):
 
 
 def test_model_parameter_missing_files_are_user_errors(tmp_path, monkeypatch):
-    import conv2dsep_lib.learned as learned
+    import conv2dsep_lib.workbook.learned as learned
 
     with pytest.raises(ParameterError, match="does not exist"):
         W.notebook_model(str(tmp_path / "nope.pt"))

@@ -153,13 +153,13 @@ def add_separate_parser(sub) -> argparse.ArgumentParser:
 
 def cmd_separate(args: argparse.Namespace) -> int:
     """``separate``: the blind model on one file."""
-    from ..run.separate import DEFAULT_MODEL, separate_file
+    from ..run.separate import separate_file
 
     out = args.out if args.out is not None else Path("outputs") / "separate" / args.mixture.stem
     result = separate_file(
         args.mixture,
         out,
-        model_path=args.model or DEFAULT_MODEL,
+        model_path=args.model,
         device=args.device,
         chunk_seconds=args.chunk_seconds,
         plots=not args.no_plots,

@@ -27,7 +27,9 @@ from ..core.config import Config
 from ..core.files import PathLike
 from ..scoring.metrics import si_sdr
 from ..separators.base import Mixture, Reference
+from ..separators.learned import shipped_model
 from ..separators.registry import separate
+from ..sources.training_material import make_examples
 
 __all__ = ["HELDOUT_METHODS", "BLIND_CLASSICAL", "HeldoutRow", "evaluate_heldout", "heldout_markdown"]
 
@@ -110,14 +112,9 @@ def evaluate_heldout(
     """
     from ..learned.infer import separate_signal
     from ..learned.store import load_model
-    from ..sources.training_material import make_examples
 
     config = config or Config()
-    stored = load_model(model_path) if model_path is not None else None
-    if stored is None:
-        from ..separators.learned import shipped_model
-
-        stored = shipped_model()
+    stored = load_model(model_path) if model_path is not None else shipped_model()
     rows = []
     for kind in kinds:
         per_method: Dict[str, List[float]] = {name: [] for name, _ in methods}

@@ -21,12 +21,12 @@ import numpy as np
 from ..core.errors import ParameterError
 from ..core.files import PathLike, check_writable_folder, is_inside, staging_folder, write_json
 from ..learned import SHIPPED_MODEL
+from ..method.transforms import stft
 from ..sources.audio import load_audio, write_wav
+from ..viz.learned import save_separation_figure
 
-__all__ = ["DEFAULT_MODEL", "BLIND_NOTE", "SeparationResult", "resolve_device", "separate_file"]
+__all__ = ["BLIND_NOTE", "SeparationResult", "resolve_device", "separate_file"]
 
-#: The model that ships with the package (``make model`` reproduces it).
-DEFAULT_MODEL = SHIPPED_MODEL
 BLIND_NOTE = "BLIND: separated from the mixture alone by a learned model; no true vocal was used."
 
 
@@ -58,13 +58,14 @@ def separate_file(
     mixture: PathLike,
     out_dir: PathLike,
     *,
-    model_path: PathLike = DEFAULT_MODEL,
+    model_path: Optional[PathLike] = None,
     device: str = "auto",
     chunk_seconds: Optional[float] = None,
     plots: bool = True,
     on_chunk: Optional[Callable[[int, int], None]] = None,
 ) -> SeparationResult:
-    """Separate *mixture* blind into *out_dir* (see the module docstring).
+    """Separate *mixture* blind into *out_dir* (see the module docstring) with the model at
+    *model_path* (default: the shipped one, :data:`conv2dsep_lib.learned.SHIPPED_MODEL`).
 
     Checked before any work: the model file, the device, that *out_dir* can be written and
     does not hold the input.
@@ -81,6 +82,7 @@ def separate_file(
         raise ParameterError(
             f"the input {str(src)!r} is inside {str(out)!r}, the folder this run replaces: allowed another --out"
         )
+    model_path = Path(model_path) if model_path is not None else SHIPPED_MODEL
     dev = resolve_device(device)
     stored = load_model(model_path, device=dev)
     config = stored.stft
@@ -97,9 +99,6 @@ def separate_file(
         write_wav(tmp / "vocals_blind.wav", sep.vocals, config.sr)
         write_wav(tmp / "accompaniment_blind.wav", sep.accompaniment, config.sr)
         if plots:
-            from ..method.transforms import stft
-            from ..viz.learned import save_separation_figure
-
             save_separation_figure(
                 {
                     name: np.abs(stft(a, config=config))
@@ -111,7 +110,7 @@ def separate_file(
                 },
                 tmp / "separation_blind.png",
                 config=config,
-                title=f"BLIND separation of {src.name} (model {Path(model_path).name})",
+                title=f"BLIND separation of {src.name} (model {model_path.name})",
             )
         record: Dict[str, Any] = stored.record
         write_json(

@@ -31,6 +31,9 @@ from ..core.config import Config
 from ..core.errors import ParameterError
 from ..core.files import PathLike, write_json
 from ..core.provenance import git_output, library_versions
+from ..sources.datasets import open_dataset, open_musdb
+from ..sources.training_material import make_examples
+from ..viz.learned import save_training_figure
 
 __all__ = [
     "Material",
@@ -58,8 +61,6 @@ def built_in_material(
     *, n_train: int, n_validation: int, seconds: float, seed: int = 0, config: Config
 ) -> Material:
     """The built-in sources (no dataset needed): see the module docstring."""
-    from ..sources.training_material import make_examples
-
     train = make_examples(split="train", n=n_train, seconds=seconds, sr=config.sr, seed=seed)
     # validation: new excerpts of the training split (other seeds); the held-out set stays unseen
     valid = make_examples(split="train", n=n_validation, seconds=seconds, sr=config.sr, seed=seed + 10_000)
@@ -99,8 +100,6 @@ def musdb_material(
     root: PathLike, *, config: Config, seconds: float = 10.0, per_track: int = 4, seed: int = 0
 ) -> Material:
     """MUSDB18's train subset, split into train / validation by the standard list."""
-    from ..sources.datasets import open_musdb
-
     ds = open_musdb(root, subset="train", config=config)
     valid_names = set(musdb_validation_tracks())
     rng = np.random.default_rng(seed)
@@ -132,8 +131,6 @@ def folder_material(
     pattern: str, *, config: Config, seconds: float = 10.0, per_track: int = 4, seed: int = 0
 ) -> Material:
     """Prepared pairs or stem folders matched by *pattern*; every fifth track validates."""
-    from ..sources.datasets import open_dataset
-
     ds = open_dataset(pattern, config=config)
     rng = np.random.default_rng(seed)
     n = int(seconds * config.sr)
@@ -166,7 +163,6 @@ def train_model(
     Writes ``training.json`` (the record) and ``training.png`` (the curves) beside the weights.
     """
     from ..learned.training import MODEL_NAME, ExamplePool, train
-    from ..viz.learned import save_training_figure
 
     out = Path(out_dir)
     record = {

@@ -1,7 +1,7 @@
 """The learned model as a separator (BLIND: it sees the mixture only).
 
 :func:`learned_vocals` separates with the model that ships with the package
-(:data:`conv2dsep_lib.learned.store.SHIPPED_MODEL`, trained by ``make model``); torch and the
+(:data:`conv2dsep_lib.learned.SHIPPED_MODEL`, trained by ``make model``); torch and the
 model are loaded on first use, once per process.  Its signature takes the mixture and nothing
 else -- the registry checks that a blind separator cannot receive the reference.
 """
@@ -13,7 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from ..core.threads import forked_after_torch
+from ..core.threads import forked_after_torch, run_threads
+from ..learned import SHIPPED_MODEL
+from ..sources.audio import resample
 from .base import Mixture
 
 __all__ = ["learned_vocals", "shipped_model"]
@@ -22,8 +24,6 @@ __all__ = ["learned_vocals", "shipped_model"]
 @lru_cache(maxsize=1)
 def shipped_model() -> Any:
     """The shipped model (:class:`~conv2dsep_lib.learned.store.StoredModel`), loaded once."""
-    from ..core.threads import run_threads
-    from ..learned import SHIPPED_MODEL
     from ..learned.store import load_model
 
     _set_threads(max(1, run_threads()))
@@ -40,7 +40,6 @@ def _set_threads(n: int) -> None:
 def learned_vocals(mixture: Mixture) -> np.ndarray:
     """The learned model's vocal estimate [shape=(n,)], float32, from the mixture alone."""
     from ..learned.infer import separate_signal
-    from ..sources.audio import resample
 
     if forked_after_torch():
         _set_threads(1)  # before any torch work here: the parent's OpenMP pool is not ours

@@ -36,7 +36,9 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from ..core.errors import ParameterError
+from .audio import resample
 from .singer import SingerStyle, draw_style, sing, singer_plan
+from .song import synthesize_song
 from .song_band import bass_stem, chord_stem, drum_stems
 from .song_dsp import rms
 from .song_score import Plan
@@ -193,8 +195,6 @@ def _recording(name: str, sr: int) -> np.ndarray:
     """A whole recording, mono float32 at *sr* (read once per process)."""
     import soundfile as sf
 
-    from .audio import resample
-
     path = cc_audio_path(name)
     try:
         data, file_sr = sf.read(str(path), dtype="float32", always_2d=True)
@@ -307,8 +307,6 @@ def _style_json(style: SingerStyle) -> dict:
 
 
 def _demo_song(song_seed: int, n: int, offset: int, sr: int) -> Tuple[np.ndarray, np.ndarray, dict]:
-    from .song import synthesize_song
-
     song = synthesize_song(seed=song_seed, sr=sr, duration=(n + offset) / sr)
     vocal = song.vocal.mean(axis=0)[offset : offset + n].astype(np.float64)
     band = song.instrumental.mean(axis=0)[offset : offset + n].astype(np.float64)

@@ -9,7 +9,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..core.files import PathLike
-from .common import draw_kernel, save_figure
+from .common import draw_kernel, plot_spectrogram, save_figure
 
 __all__ = ["plot_training_curves", "save_training_figure", "plot_learned_kernels", "save_separation_figure"]
 
@@ -81,8 +81,6 @@ def plot_learned_kernels(initial: np.ndarray, learned: np.ndarray, names: Any) -
 
 def save_separation_figure(mags: Any, path: PathLike, *, config: Any, title: str) -> Path:
     """Spectrograms of a blind separation, one panel per signal (*mags*: name -> magnitude)."""
-    from .common import plot_spectrogram
-
     fig = Figure(figsize=(11, 2.6 * len(mags)), layout="constrained")
     axes = fig.subplots(len(mags), 1, squeeze=False)[:, 0]
     ref = max(float(np.max(m)) for m in mags.values())

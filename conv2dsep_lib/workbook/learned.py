@@ -32,7 +32,10 @@ from ..core.config import Config
 from ..core.errors import ParameterError
 from ..core.files import PathLike, atomic_write_bytes, write_json
 from ..core.paths import project_root
+from ..learned import SHIPPED_MODEL
+from ..method.transforms import stft
 from ..method.views import VIEW_NAMES
+from ..run.heldout import heldout_markdown
 from ..run.notebooks import parse_seeds
 from ..viz.common import SAVE_DPI
 from .display import DISPLAY_DPI
@@ -84,7 +87,6 @@ def notebook_model(model: str = "", *, device: str = "cpu") -> Any:
     ParameterError
         The file is missing (the shipped one too: ``make model`` trains it) or is not a model.
     """
-    from ..learned import SHIPPED_MODEL
     from ..learned.store import load_model
 
     path = Path(model) if model else SHIPPED_MODEL
@@ -311,8 +313,6 @@ def write_heldout(
     (Path, Path)
         The Markdown and the JSON file.
     """
-    from ..run.heldout import heldout_markdown
-
     folder = Path(folder)
     head = (
         "# Held-out SI-SDR: BLIND learned vs BLIND classical vs ORACLE\n\n"
@@ -362,8 +362,6 @@ def song_sources(mixture: np.ndarray, separation: Any) -> Dict[str, np.ndarray]:
 
 def separation_magnitudes(sources: Mapping[str, np.ndarray], *, config: Config) -> Dict[str, np.ndarray]:
     """|STFT| of each source (its name without the ``(BLIND)`` the figure adds itself)."""
-    from ..method.transforms import stft
-
     return {
         name.replace(" (BLIND)", ""): np.abs(stft(np.asarray(y, dtype=np.float32), config=config))
         for name, y in sources.items()
