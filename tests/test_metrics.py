@@ -217,6 +217,23 @@ def _museval_env(tmp_path):
     return env
 
 
+def run_museval(arrays, tmp_path):
+    """``museval.evaluate`` on *arrays* (``cases``, ``win``, ``<case>_ref``, ``<case>_est``) in a
+    subprocess (see above); returns its ``<case>_sdr/isr/sir/sar`` arrays."""
+    infile, outfile = tmp_path / "in.npz", tmp_path / "out.npz"
+    np.savez(infile, **arrays)
+    proc = subprocess.run(
+        [sys.executable, "-c", _MUSEVAL_SCRIPT, str(infile), str(outfile)],
+        env=_museval_env(tmp_path),
+        cwd=str(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return np.load(outfile)
+
+
 def _bss_cases():
     n = int(3.5 * SR)
     vocal = harmonic(n)
@@ -241,18 +258,7 @@ def test_bss_eval_v4_matches_museval_evaluate(tmp_path):
     arrays = {"cases": np.array(list(cases)), "win": np.array(SR)}
     for name, (ref, est) in cases.items():
         arrays[name + "_ref"], arrays[name + "_est"] = ref, est
-    infile, outfile = tmp_path / "in.npz", tmp_path / "out.npz"
-    np.savez(infile, **arrays)
-    proc = subprocess.run(
-        [sys.executable, "-c", _MUSEVAL_SCRIPT, str(infile), str(outfile)],
-        env=_museval_env(tmp_path),
-        cwd=str(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stderr
-    expected = np.load(outfile)
+    expected = run_museval(arrays, tmp_path)
     compared = 0
     for name, (ref, est) in cases.items():
         got = bss_eval_v4(ref, est, sr=SR)

@@ -200,6 +200,14 @@ def run(tmp_path_factory, pair_dir):
     return code, out, summary
 
 
+def _papermill(name, out, parameters, **kwargs):
+    """Execute ``notebooks/<name>`` with *parameters* into *out* (papermill) and read it back."""
+    pm.execute_notebook(
+        str(ROOT / "notebooks" / name), str(out), parameters=parameters, progress_bar=False, **kwargs
+    )
+    return nbformat.read(out, as_version=4)
+
+
 def _executed(run, name):
     _, out, _ = run
     return nbformat.read(out / "notebooks" / f"{name}.ipynb", as_version=4)
@@ -319,14 +327,12 @@ def test_plain_papermill_interactive_from_another_folder(tmp_path, pair_dir, mon
     """
     monkeypatch.delenv("CONV2DSEP_WIDGETS", raising=False)
     out = tmp_path / "01.ipynb"
-    pm.execute_notebook(
-        str(ROOT / "notebooks" / "01_fingerprinting.ipynb"),
-        str(out),
-        parameters={"data_dir": str(pair_dir), "out_dir": str(tmp_path / "run"), "view": 6, "window": 10},
+    nb = _papermill(
+        "01_fingerprinting.ipynb",
+        out,
+        {"data_dir": str(pair_dir), "out_dir": str(tmp_path / "run"), "view": 6, "window": 10},
         cwd=str(tmp_path),
-        progress_bar=False,
     )
-    nb = nbformat.read(out, as_version=4)
     assert nb.metadata.papermill.parameters.get("interactive") is None  # the notebook's default: True
     assert _widget_views(nb) == 0
     assert _mime_count(nb, "image/png") >= 4 and _audio_count(nb) == 2 and _ab_players(nb) == 1
@@ -337,13 +343,11 @@ def test_live_widgets_come_with_a_static_copy(tmp_path, pair_dir, monkeypatch):
     """With a front end (forced here), each explorer is a widget *and* a static copy."""
     monkeypatch.setenv("CONV2DSEP_WIDGETS", "1")  # the kernel inherits it
     out = tmp_path / "01.ipynb"
-    pm.execute_notebook(
-        str(ROOT / "notebooks" / "01_fingerprinting.ipynb"),
-        str(out),
-        parameters={"data_dir": str(pair_dir), "out_dir": str(tmp_path / "run"), "interactive": True},
-        progress_bar=False,
+    nb = _papermill(
+        "01_fingerprinting.ipynb",
+        out,
+        {"data_dir": str(pair_dir), "out_dir": str(tmp_path / "run"), "interactive": True},
     )
-    nb = nbformat.read(out, as_version=4)
     assert _widget_views(nb) == 1  # the slice explorer (the A/B player is no widget)
     html = "".join(o.get("data", {}).get("text/html", "") for o in _outputs(nb))
     assert html.count("<details class='conv2dsep-snapshot'") == 1 and "data:image/png;base64," in html
@@ -354,10 +358,10 @@ def test_plain_papermill_03_is_readable_and_listenable(tmp_path, pair_dir, monke
     """The issue's command: `papermill notebooks/03_progressive.ipynb out.ipynb -p n_slices 2`."""
     monkeypatch.delenv("CONV2DSEP_WIDGETS", raising=False)
     out = tmp_path / "03.ipynb"
-    pm.execute_notebook(
-        str(ROOT / "notebooks" / "03_progressive.ipynb"),
-        str(out),
-        parameters={
+    nb = _papermill(
+        "03_progressive.ipynb",
+        out,
+        {
             "data_dir": str(pair_dir),
             "out_dir": str(tmp_path / "run"),
             "n_slices": 2,
@@ -365,9 +369,7 @@ def test_plain_papermill_03_is_readable_and_listenable(tmp_path, pair_dir, monke
             "bss": False,
             "baselines": False,
         },
-        progress_bar=False,
     )
-    nb = nbformat.read(out, as_version=4)
     assert not _errors(nb) and _widget_views(nb) == 0
     assert _mime_count(nb, "image/png") >= 3
     assert _audio_count(nb) == 2 + 2 and _ab_players(nb) == 1  # mixture, target, k = 1, 2
@@ -469,15 +471,13 @@ def test_07_claims_runs_a_tiny_study_and_shows_the_decided_claims(tmp_path):
     """07 on a folder without a study: the tiny claims study runs first, then every table and figure."""
     dest = tmp_path / "07.ipynb"
     study = tmp_path / "claims"
-    pm.execute_notebook(
-        str(ROOT / "notebooks" / "07_claims.ipynb"),
-        str(dest),
-        parameters={"claims_dir": str(study), "interactive": False},
+    nb = _papermill(
+        "07_claims.ipynb",
+        dest,
+        {"claims_dir": str(study), "interactive": False},
         cwd=str(ROOT),
-        progress_bar=False,
         kernel_name="python3",
     )
-    nb = nbformat.read(dest, as_version=4)
     assert not _errors(nb)
     assert _mime_count(nb, "image/png") == 3  # claims intervals, per-k curves, greedy vs original
     html = "".join(o.get("data", {}).get("text/html", "") for o in _outputs(nb))
@@ -511,10 +511,10 @@ def test_03_with_several_targets_shows_each_target_and_plays_every_stem(tmp_path
     estimate, a table per target, the separate vs joint table and one player over every stem."""
     monkeypatch.delenv("CONV2DSEP_WIDGETS", raising=False)
     out = tmp_path / "03.ipynb"
-    pm.execute_notebook(
-        str(ROOT / "notebooks" / "03_progressive.ipynb"),
-        str(out),
-        parameters={
+    nb = _papermill(
+        "03_progressive.ipynb",
+        out,
+        {
             "data_dir": str(stems_dir),
             "out_dir": str(tmp_path / "run"),
             "targets": "vocals,drums",
@@ -523,9 +523,7 @@ def test_03_with_several_targets_shows_each_target_and_plays_every_stem(tmp_path
             "bss": False,
             "interactive": False,
         },
-        progress_bar=False,
     )
-    nb = nbformat.read(out, as_version=4)
     assert not _errors(nb) and _widget_views(nb) == 0
     d = tmp_path / "run" / "03_progressive" / "output_progressive_2slices"
     rec = json.loads((d / "results.json").read_text())
@@ -544,10 +542,10 @@ def test_03_with_several_targets_shows_each_target_and_plays_every_stem(tmp_path
 def test_05_with_several_targets_runs_best_per_target_and_plays_every_stem(tmp_path, stems_dir, monkeypatch):
     monkeypatch.delenv("CONV2DSEP_WIDGETS", raising=False)
     out = tmp_path / "05.ipynb"
-    pm.execute_notebook(
-        str(ROOT / "notebooks" / "05_results.ipynb"),
-        str(out),
-        parameters={
+    nb = _papermill(
+        "05_results.ipynb",
+        out,
+        {
             "data_dir": str(stems_dir),
             "out_dir": str(tmp_path / "run"),
             "targets": "drums,vocals",
@@ -556,9 +554,7 @@ def test_05_with_several_targets_runs_best_per_target_and_plays_every_stem(tmp_p
             "bss": False,
             "interactive": False,
         },
-        progress_bar=False,
     )
-    nb = nbformat.read(out, as_version=4)
     assert not _errors(nb) and _widget_views(nb) == 0
     d = tmp_path / "run" / "05_results"
     summary = json.loads((d / "summary.json").read_text())

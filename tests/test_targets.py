@@ -1,14 +1,12 @@
 """Four stems: targets, the per-target runs, the joint estimate, multi-source scoring, outputs."""
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import soundfile as sf
 from scipy.signal import butter, lfilter
-from test_metrics import _MUSEVAL_SCRIPT, _museval_env
+from test_metrics import run_museval
 
 from conv2dsep_lib.cli import main
 from conv2dsep_lib.core.config import Config
@@ -150,17 +148,7 @@ def test_multi_source_bss_equals_a_direct_museval_call(four, tmp_path):
         arrays[kind + "_est"] = np.stack([getattr(four, kind)[s] for s in four.sources])[:, :, None].astype(
             np.float64
         )
-    np.savez(tmp_path / "in.npz", **arrays)
-    proc = subprocess.run(
-        [sys.executable, "-c", _MUSEVAL_SCRIPT, str(tmp_path / "in.npz"), str(tmp_path / "out.npz")],
-        env=_museval_env(tmp_path),
-        cwd=str(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stderr
-    want = np.load(tmp_path / "out.npz")
+    want = run_museval(arrays, tmp_path)
     compared = 0
     for kind in kinds:
         for j, s in enumerate(four.sources):
