@@ -164,11 +164,14 @@ MUSEVAL = textwrap.dedent(
 
 
 def museval_env(tmp: Path) -> dict:
-    """museval imports stempeg, which only checks that ffmpeg/ffprobe exist: stand-ins if absent."""
+    """museval imports stempeg, which only checks that ffmpeg/ffprobe exist: stand-ins if absent.
+    museval on one BLAS thread: LAPACK's parallel LU rounds differently with the thread count
+    (museval's numbers move by ~5e-5 dB on music between 1 and 2 threads); ours use one."""
     import shutil
     import stat
 
     env = dict(os.environ)
+    env["OPENBLAS_NUM_THREADS"] = env["OMP_NUM_THREADS"] = "1"
     if shutil.which("ffmpeg") and shutil.which("ffprobe"):
         return env
     bindir = tmp / "fake-ffmpeg-bin"

@@ -8,12 +8,23 @@ references through those filters, from which SDR, ISR, SIR and SAR follow.  The 
 step depends on the references only -- yet museval redoes it for every estimate, and on a
 whole song it is most of the work.
 
-:class:`BssEvalV4` does it once: ``G`` and its LU factors, the references' block spectra
-for the correlations and their window spectra for the projections.  Each estimate then
-costs two block-FFT passes and a few batched inverse FFTs.  The arithmetic is museval's
-(same filters, same windows, same silence rule, same criteria); only the order of
-floating-point operations differs, so the numbers agree to about 1e-9 dB
-(``tests/test_metrics.py`` compares against a real ``museval.evaluate`` call at 1e-6 dB).
+:class:`BssEvalV4` does it once: ``G`` (with museval's own arithmetic, see below), the
+references' block spectra for the correlations and their window spectra for the
+projections.  Each estimate then costs two block-FFT passes, museval's solve and a few
+batched inverse FFTs.
+
+On music the references are band-limited and correlated, and the 512-lag solve is
+ill-conditioned: a last-bit change in ``G`` moves ISR/SIR/SAR by ~1e-4 dB.  So ``G`` is
+built exactly as museval builds it (one FFT of the whole signal per reference channel,
+the same products and inverse FFTs, its Toeplitz assembly: bit-identical), and the
+filters come from museval's call, ``numpy.linalg.solve(G + eps I, D)`` (numpy's LAPACK,
+not scipy's: the two OpenBLAS builds round differently), on one BLAS thread -- LAPACK's
+parallel LU rounds differently with the thread count, so museval's own numbers move by
+~5e-5 dB on music between 1 and 2 BLAS threads; ours are those of museval on one
+(``OPENBLAS_NUM_THREADS=1``).  ``D`` comes from block FFTs, whose rounding the solve
+amplifies far less: on 30 s of a song the numbers agree with museval's to ~3e-7 dB
+(``benchmarks/bench_scale.py``), and ``tests/test_metrics.py`` compares against real
+``museval.evaluate`` calls at 1e-6 dB, on music too.
 
 Conventions (as museval): sources ``(nsrc, nsampl, nchan)``; non-overlapping windows of
 ``window`` samples, the trailing partial window dropped (one window for a signal shorter
@@ -25,13 +36,14 @@ time-invariant filters; no permutation search.
 from __future__ import annotations
 
 import threading
-import warnings
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import numpy as np
-from scipy.linalg import LinAlgWarning, lu_factor, lu_solve
+import scipy.fftpack
+from scipy.linalg import toeplitz
+from threadpoolctl import ThreadpoolController
 
-__all__ = ["FILTERS_LEN", "fast_length", "lagged_products", "BssEvalV4"]
+__all__ = ["FILTERS_LEN", "fast_length", "lagged_products", "museval_gram", "BssEvalV4"]
 
 #: Length of museval's distortion filters (lags 0..511).
 FILTERS_LEN = 512
@@ -117,35 +129,78 @@ def lagged_products(x: np.ndarray, y: np.ndarray, lags: int) -> np.ndarray:
     return _Blocks(x, lags).against(y)
 
 
-#: scipy.linalg's LAPACK wrappers are not safe to call from two threads at once: concurrent
-#: ``lu_solve`` calls were measured returning wrong solutions (scipy 1.17, OpenBLAS), the kind
-#: of f2py thread-safety defect of scipy issue #21936.  Every call here holds this lock (a
-#: solve takes about a millisecond; the FFTs around it run in parallel).
+#: One filter solve at a time, on one BLAS thread.  museval's numbers are those at
+#: ``OPENBLAS_NUM_THREADS=1`` (LAPACK's parallel LU rounds differently with the thread count).
+#: threadpoolctl's limit is process-wide, so it is set and restored under this lock: a version
+#: that let two lanes' solves overlap (the first in set the limit, the last out restored it) gave
+#: other numbers from two threads than from one (``test_metrics``), so solves are serialised.
 _LAPACK = threading.Lock()
+_CONTROLLER: List[ThreadpoolController] = []
+
+
+def _one_blas_thread() -> Any:
+    """threadpoolctl's context that runs BLAS/LAPACK on one thread (its controller made once)."""
+    if not _CONTROLLER:
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0].limit(limits=1, user_api="blas")
 
 
 class _Solver:
-    """museval's filter solve for one Gram matrix ``G``, factored once.
+    """museval's filter solve for one Gram matrix ``G``.
 
     museval: ``np.linalg.solve(G + eps * I, D)``, and where that matrix is exactly singular
-    (a zero pivot; e.g. stereo references whose channels are proportional)
-    ``np.linalg.lstsq(G, D)`` -- the same LAPACK LU (``getrf``/``getrs``), kept for every
-    estimate, with the same fallback.
+    (e.g. stereo references whose channels are proportional) ``np.linalg.lstsq(G, D)``.
+    The same call here, on one BLAS thread (see the module notes): ``G + eps I`` is formed
+    once, the factorisation is museval's per estimate (a factorisation kept for reuse
+    rounds differently on music, where the solve is ill-conditioned).
     """
 
     def __init__(self, G: np.ndarray):
-        eps = np.finfo(float).eps
-        with warnings.catch_warnings(), _LAPACK:
-            warnings.simplefilter("ignore", LinAlgWarning)
-            self._lu = lu_factor(G + eps * np.eye(G.shape[0]), check_finite=False)
-        self._singular = bool(np.any(np.diag(self._lu[0]) == 0))
-        self._G = G if self._singular else None
+        self._G = G
+        self._A = G + np.finfo(float).eps * np.eye(G.shape[0])
 
     def __call__(self, D: np.ndarray) -> np.ndarray:
-        if self._G is not None:
-            return np.linalg.lstsq(self._G, D, rcond=None)[0]
-        with _LAPACK:
-            return lu_solve(self._lu, D, check_finite=False)
+        with _LAPACK, _one_blas_thread():
+            try:
+                return np.linalg.solve(self._A, D)
+            except np.linalg.LinAlgError:
+                return np.linalg.lstsq(self._G, D, rcond=None)[0]
+
+
+def museval_gram(references: np.ndarray, filters_len: int = FILTERS_LEN) -> np.ndarray:
+    """museval's ``G`` of the true sources, bit for bit: its ``_compute_reference_correlations``.
+
+    Written out as museval writes it -- one ``scipy.fftpack`` FFT of the whole zero-padded
+    signal per reference channel, each pair's product, its inverse FFT, the Toeplitz blocks,
+    in museval's order -- because nothing else gives the same bits: numpy's complex product
+    takes different SIMD paths (fused multiply-adds or not) with its operands' memory
+    alignment, and the filter solve on music amplifies such last-bit differences to ~1e-4 dB.
+
+    Parameters
+    ----------
+    references : np.ndarray [shape=(nsrc, nsampl, nchan)], float64
+    filters_len : int
+
+    Returns
+    -------
+    np.ndarray [shape=(nsrc, nsrc, nchan, nchan, L, L)]
+    """
+    nsrc, nsampl, nchan = references.shape
+    L = filters_len
+    refs = np.moveaxis(references, 1, 2)
+    n_fft = int(2 ** np.ceil(np.log2(nsampl + L - 1.0)))
+    sf = scipy.fftpack.fft(refs, n=n_fft, axis=2)
+    del refs
+    G = np.zeros((nsrc, nsrc, nchan, nchan, L, L))
+    pairs = [(j, c) for j in range(nsrc) for c in range(nchan)]
+    for a, (i, c1) in enumerate(pairs):
+        for j, c2 in pairs[a:]:  # museval's combinations_with_replacement order
+            ssf = sf[j, c2] * np.conj(sf[i, c1])
+            ssf = np.real(scipy.fftpack.ifft(ssf))
+            ss = toeplitz(np.hstack((ssf[0], ssf[-1:-L:-1])), r=ssf[:L])
+            G[j, i, c2, c1] = ss
+            G[i, j, c1, c2] = ss.T
+    return G
 
 
 def _db(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -196,23 +251,11 @@ class BssEvalV4:
         L = self.L = filters_len
         w = self.w = int(window) if window < self.n else self.n
         self.nwin = (self.n - w + w) // w if w < self.n else 1
-        # --- correlations of the references (museval's G), lags -(L-1)..(L-1)
+        # --- museval's G (bit for bit), and block spectra of the references for the estimates' D
         full = source(0, self.n)
-        flat = full.transpose(0, 2, 1).reshape(self.nsrc * self.nchan, self.n)  # (k, n)
-        self._blocks = _Blocks(flat, L)
-        k = len(flat)
-        pos = np.stack([self._blocks.against(flat[b]) for b in range(k)], axis=1)  # pos[a, b, m] = R_{a,b}(m)
-        del full, flat
-        G = np.zeros((self.nsrc, self.nsrc, self.nchan, self.nchan, L, L))
-        a_idx, b_idx = np.meshgrid(np.arange(L), np.arange(L), indexing="ij")
-        lag = b_idx - a_idx
-        for a in range(k):
-            i, c1 = divmod(a, self.nchan)
-            for b in range(k):
-                j, c2 = divmod(b, self.nchan)
-                # museval: G[j, i, c2, c1][a, b] = sum_n r_i,c1[n] r_j,c2[n + b - a]
-                r = np.where(lag >= 0, pos[a, b][np.abs(lag)], pos[b, a][np.abs(lag)])
-                G[j, i, c2, c1] = r
+        G = museval_gram(full, L)
+        self._blocks = _Blocks(full.transpose(0, 2, 1).reshape(self.nsrc * self.nchan, self.n), L)
+        del full
         self._solve_all = _Solver(self._reshape(G))
         self._solve_own = [_Solver(self._reshape(G[j : j + 1, j : j + 1])) for j in range(self.nsrc)]
         # --- per window: the references' spectra (for the projections), energies, silence
