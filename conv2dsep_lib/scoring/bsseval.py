@@ -8,23 +8,23 @@ references through those filters, from which SDR, ISR, SIR and SAR follow.  The 
 step depends on the references only -- yet museval redoes it for every estimate, and on a
 whole song it is most of the work.
 
-:class:`BssEvalV4` does it once: ``G`` (with museval's own arithmetic, see below), the
-references' block spectra for the correlations and their window spectra for the
-projections.  Each estimate then costs two block-FFT passes, museval's solve and a few
-batched inverse FFTs.
+:class:`BssEvalV4` does it once: ``G``, the LU factors of ``G + eps I``, the references'
+block spectra for the correlations and their window spectra for the projections.  Each
+estimate then costs two block-FFT passes, two triangular solves and a few batched inverse
+FFTs.
 
 On music the references are band-limited and correlated, and the 512-lag solve is
-ill-conditioned: a last-bit change in ``G`` moves ISR/SIR/SAR by ~1e-4 dB.  So ``G`` is
-built exactly as museval builds it (one FFT of the whole signal per reference channel,
-the same products and inverse FFTs, its Toeplitz assembly: bit-identical), and the
-filters come from museval's call, ``numpy.linalg.solve(G + eps I, D)`` (numpy's LAPACK,
-not scipy's: the two OpenBLAS builds round differently), on one BLAS thread -- LAPACK's
-parallel LU rounds differently with the thread count, so museval's own numbers move by
-~5e-5 dB on music between 1 and 2 BLAS threads; ours are those of museval on one
-(``OPENBLAS_NUM_THREADS=1``).  ``D`` comes from block FFTs, whose rounding the solve
-amplifies far less: on 30 s of a song the numbers agree with museval's to ~3e-7 dB
-(``benchmarks/bench_scale.py``), and ``tests/test_metrics.py`` compares against real
-``museval.evaluate`` calls at 1e-6 dB, on music too.
+ill-conditioned: a last-bit change in ``G`` or in the solve moves ISR/SIR/SAR by ~1e-4 dB
+(museval itself moves that much when its FFT library is swapped for numpy's).  So ``G`` is
+built exactly as museval builds it (:func:`museval_gram`: bit for bit), and the filters are
+museval's ``numpy.linalg.solve(G + eps I, D)`` to the bit -- numpy's own LAPACK, factored
+once (:mod:`.numpy_lapack`; scipy's LAPACK is another OpenBLAS build and rounds
+differently), on one BLAS thread: the parallel LU rounds differently with the thread
+count, so museval's own numbers move by ~5e-5 dB on music between 1 and 2 BLAS threads;
+ours are museval's on one (``OPENBLAS_NUM_THREADS=1``).  ``D`` comes from block FFTs, whose
+rounding the solve amplifies far less: on 30 s of a song every number is within ~3e-7 dB of
+museval's (``benchmarks/bench_scale.py``), and ``tests/test_metrics.py`` compares against
+real ``museval.evaluate`` calls at 1e-6 dB, on music too.
 
 Conventions (as museval): sources ``(nsrc, nsampl, nchan)``; non-overlapping windows of
 ``window`` samples, the trailing partial window dropped (one window for a signal shorter
@@ -42,6 +42,8 @@ import numpy as np
 import scipy.fftpack
 from scipy.linalg import toeplitz
 from threadpoolctl import ThreadpoolController
+
+from .numpy_lapack import LUSolver
 
 __all__ = ["FILTERS_LEN", "fast_length", "lagged_products", "museval_gram", "BssEvalV4"]
 
@@ -150,21 +152,28 @@ class _Solver:
 
     museval: ``np.linalg.solve(G + eps * I, D)``, and where that matrix is exactly singular
     (e.g. stereo references whose channels are proportional) ``np.linalg.lstsq(G, D)``.
-    The same call here, on one BLAS thread (see the module notes): ``G + eps I`` is formed
-    once, the factorisation is museval's per estimate (a factorisation kept for reuse
-    rounds differently on music, where the solve is ill-conditioned).
+    The same numbers here, ``G + eps I`` factored once with numpy's own LAPACK
+    (:class:`.numpy_lapack.LUSolver`: the routines ``np.linalg.solve`` runs, so the same
+    bits), on one BLAS thread (see :data:`_LAPACK`).
     """
 
     def __init__(self, G: np.ndarray):
         self._G = G
-        self._A = G + np.finfo(float).eps * np.eye(G.shape[0])
+        self._lu: Optional[LUSolver] = None
+        with _LAPACK, _one_blas_thread():
+            try:
+                self._lu = LUSolver(G + np.finfo(float).eps * np.eye(G.shape[0]))
+            except np.linalg.LinAlgError:
+                pass
 
     def __call__(self, D: np.ndarray) -> np.ndarray:
         with _LAPACK, _one_blas_thread():
-            try:
-                return np.linalg.solve(self._A, D)
-            except np.linalg.LinAlgError:
-                return np.linalg.lstsq(self._G, D, rcond=None)[0]
+            if self._lu is not None:
+                try:
+                    return self._lu(D)
+                except np.linalg.LinAlgError:  # numpy's LAPACK not found: np.linalg.solve raised
+                    pass
+            return np.linalg.lstsq(self._G, D, rcond=None)[0]
 
 
 def museval_gram(references: np.ndarray, filters_len: int = FILTERS_LEN) -> np.ndarray:

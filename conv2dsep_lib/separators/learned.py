@@ -26,7 +26,6 @@ def shipped_model() -> Any:
     """The shipped model (:class:`~conv2dsep_lib.learned.store.StoredModel`), loaded once."""
     from ..learned.store import load_model
 
-    _set_threads(max(1, run_threads()))
     return load_model(SHIPPED_MODEL)
 
 
@@ -34,15 +33,22 @@ def _set_threads(n: int) -> None:
     """torch's thread count: *n*, or one in a fork of a process that had torch loaded."""
     import torch
 
-    torch.set_num_threads(1 if forked_after_torch() else n)
+    n = 1 if forked_after_torch() else n
+    if torch.get_num_threads() != n:
+        torch.set_num_threads(n)
 
 
 def learned_vocals(mixture: Mixture) -> np.ndarray:
-    """The learned model's vocal estimate [shape=(n,)], float32, from the mixture alone."""
+    """The learned model's vocal estimate [shape=(n,)], float32, from the mixture alone.
+
+    A run computes it on its helper lane while the method lane keeps one core busy, so torch
+    gets the cores that lane leaves (one of two): with both, its OpenMP threads wait at
+    barriers for a core the other lane holds -- on a 3-minute song that was 3x slower.
+    In a fork of a process that had torch loaded, one thread (see ``forked_after_torch``).
+    """
     from ..learned.infer import separate_signal
 
-    if forked_after_torch():
-        _set_threads(1)  # before any torch work here: the parent's OpenMP pool is not ours
+    _set_threads(max(1, run_threads() - 1))  # before any torch work here
     stored = shipped_model()
     y = np.asarray(mixture.audio, dtype=np.float32)
     sr = mixture.config.sr
