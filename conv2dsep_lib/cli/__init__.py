@@ -21,6 +21,7 @@ from ..core.config import Config, check_n_slices
 from ..core.errors import ParameterError
 from ..core.memory import tune_malloc
 from ..core.provenance import __version__
+from ..core.threads import run_threads
 from .options import (
     PROG,
     ArgumentParser,
@@ -165,7 +166,15 @@ def cmd_experiment(args: argparse.Namespace) -> int:
             bss=not args.no_bss,
             progress=progress,
         )
-        folder = write_outputs(exp, out, arguments=arguments, by_settings=True, index=True, progress=progress)
+        folder = write_outputs(
+            exp,
+            out,
+            arguments=arguments,
+            by_settings=True,
+            index=True,
+            figure_processes=min(2, run_threads()),
+            progress=progress,
+        )
     if not args.quiet:
         _print_summary(read_record(folder), folder)
         if previous is not None:

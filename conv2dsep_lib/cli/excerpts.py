@@ -22,6 +22,7 @@ import numpy as np
 from ..core.config import Config
 from ..core.errors import ParameterError
 from ..core.files import atomic_path, write_json
+from ..core.threads import run_threads
 from ..sweep.excerpts import ExcerptSpec, excerpt_label, excerpt_offsets, files_seconds, parse_excerpts
 from .options import PROG, recorded_arguments
 
@@ -198,7 +199,13 @@ def run_excerpts(args: argparse.Namespace, *, load_input: Any) -> int:
         arguments = recorded_arguments(args)
         # the same crash-safe swap, input check and locked index update as a single run
         final = write_outputs(
-            exp, out, arguments=arguments, by_settings=True, index=True, suffix=f"_{excerpt_label(off)}"
+            exp,
+            out,
+            arguments=arguments,
+            by_settings=True,
+            index=True,
+            suffix=f"_{excerpt_label(off)}",
+            figure_processes=min(2, run_threads()),
         )
         rows.append(_row(read_record(final), off, final.name))
     title = f"{args.command} --slices {n_slices}: {len(rows)} excerpts of one input"

@@ -23,9 +23,7 @@ loss (dB², in the last slice's view); the metrics are dB; an empty cell is miss
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence
 
 from ..core.config import Config
 from ..core.errors import ParameterError
@@ -33,6 +31,9 @@ from ..core.files import PathLike, atomic_path
 from ..method.views import VIEW_NAMES
 from ..scoring.scores import Scores
 from .record import BaselineRecord, RunRecord
+
+if TYPE_CHECKING:  # pandas is imported where a table is built (0.2 s a run that writes none)
+    import pandas as pd
 
 __all__ = [
     "TARGET",
@@ -155,6 +156,8 @@ def typed(rows: Any, columns: Optional[Sequence[str]] = None) -> pd.DataFrame:
     """A DataFrame of *rows* (list of dicts or a DataFrame) with the table's column types:
     nullable ``Int64`` for integers, ``boolean`` for flags, ``float64`` for numbers (NaN =
     missing), ``string`` for text."""
+    import pandas as pd
+
     frame = pd.DataFrame(
         list(rows) if not isinstance(rows, pd.DataFrame) else rows,
         columns=list(columns) if columns is not None else None,
@@ -188,6 +191,8 @@ def read_table(path: PathLike, *, name: str = "sweep.csv") -> pd.DataFrame:
         raise ParameterError(
             f"table {str(p)!r} does not exist: run `conv2dsep sweep ... --out {p.parent}` first"
         )
+    import pandas as pd
+
     frame = pd.read_csv(p, dtype=str, keep_default_na=False, na_values=[""])
     types = {c: _dtype(c) for c in frame.columns}
     out = frame.copy()

@@ -131,13 +131,14 @@ def folder_for(exp: Experiment, *, by_settings: bool = False) -> str:
     return output_dir_name(exp.n_slices, config=exp.config, greedy=exp.greedy is not None)
 
 
-def _figures(exp: Experiment, record: RunRecord, folder: Path) -> None:
+def _figures(exp: Experiment, record: RunRecord, folder: Path, processes: int) -> None:
     save_experiment_figures(
         record,
         folder,
         mixture_mag=np.abs(exp.mixture_stft),
         vocal_mag=np.abs(stft(exp.pair.vocal, config=exp.config)),
         estimate_mag=estimate_magnitude(exp, exp.shown),
+        processes=processes,
     )
 
 
@@ -147,6 +148,7 @@ def write_run_folder(
     *,
     arguments: Optional[Mapping[str, Any]] = None,
     plots: bool = True,
+    figure_processes: int = 1,
     progress: NoProgress = NO_PROGRESS,
 ) -> RunRecord:
     """Write one run's files into *folder* (which the caller swaps into place): the seed's
@@ -161,7 +163,7 @@ def write_run_folder(
     record = build_record(exp, audio_paths=paths, arguments=arguments)
     if plots:
         with progress.during("figures"):
-            _figures(exp, record, folder)
+            _figures(exp, record, folder, figure_processes)
     else:
         progress.skip(1)
     progress.stage("writing")
@@ -178,6 +180,7 @@ def write_outputs(
     by_settings: bool = False,
     index: bool = False,
     suffix: str = "",
+    figure_processes: int = 1,
     progress: NoProgress = NO_PROGRESS,
 ) -> Path:
     """Write the seed's layout under ``out_root/output_progressive_{N}slices[_<tag>][suffix]/``.
@@ -204,6 +207,9 @@ def write_outputs(
         the folders that are there.
     suffix : str
         Appended to the folder name (``"_at30s"``: one folder per excerpt of ``--excerpts``).
+    figure_processes : int
+        Draw the figures in this many processes (2: a forked child draws half of them;
+        the command line's runs do, a sweep's workers and the notebooks draw in one).
     progress : NoProgress
         The run's progress hooks (:mod:`.progress`): stages ``figures`` and ``writing``.
 
@@ -216,7 +222,14 @@ def write_outputs(
     final = check_outputs(out_root, n_slices=exp.n_slices, inputs=exp.pair.files, name=name)
     with index_lock(out_root, take=False) as lock:
         with staging_folder(final) as tmp:
-            record = write_run_folder(exp, tmp, arguments=arguments, plots=plots, progress=progress)
+            record = write_run_folder(
+                exp,
+                tmp,
+                arguments=arguments,
+                plots=plots,
+                figure_processes=figure_processes,
+                progress=progress,
+            )
             if index:
                 lock.acquire()  # the swap below and the index update, one writer at a time
         if index:

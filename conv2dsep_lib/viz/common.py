@@ -8,8 +8,11 @@ and in threads); notebooks show it with
 
 from __future__ import annotations
 
+import os
+import sys
+import traceback
 from pathlib import Path
-from typing import Any, Iterable, Optional, Sequence
+from typing import Any, Callable, Dict, Iterable, Optional, Sequence, Tuple
 
 import numpy as np
 from matplotlib import colormaps, rcParams
@@ -25,6 +28,7 @@ __all__ = [
     "DB2",
     "SAVE_DPI",
     "save_figure",
+    "save_figures",
     "short_name",
     "plot_spectrogram",
     "draw_kernel",
@@ -80,6 +84,51 @@ def save_figure(fig: Figure, path: PathLike, *, dpi: int = SAVE_DPI) -> Path:
         path, format="png", dpi=dpi, bbox_inches=bbox, facecolor="white", pil_kwargs={"compress_level": 1}
     )
     return path
+
+
+def save_figures(
+    jobs: Sequence[Tuple[str, Callable[[], Figure]]], folder: PathLike, *, processes: int = 1
+) -> Dict[str, Path]:
+    """Build and save figures: ``jobs`` are ``(file name, build)`` pairs, saved into *folder*.
+
+    With ``processes=2`` every other job is built and saved in a forked child while this
+    process does the rest (matplotlib's rendering holds the GIL, so threads would not help):
+    ``conv2dsep best`` writes five figures in about half the time on two cores.  The child
+    writes its files and leaves with ``os._exit``; a failure there is raised here, after both
+    halves are done.  Where ``os.fork`` does not exist, one process.
+
+    Returns
+    -------
+    dict of str -> Path
+        File name -> path written, in the order of *jobs*.
+    """
+    folder = Path(folder)
+    if processes < 2 or len(jobs) < 2 or not hasattr(os, "fork"):
+        return {name: save_figure(build(), folder / name) for name, build in jobs}
+    own, theirs = list(jobs[0::2]), list(jobs[1::2])
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child (its coverage is not collected)
+        code = 0
+        try:
+            for name, build in theirs:
+                save_figure(build(), folder / name)
+        except BaseException:
+            traceback.print_exc()
+            code = 1
+        finally:
+            os._exit(code)
+    try:
+        for name, build in own:
+            save_figure(build(), folder / name)
+    finally:
+        _, status = os.waitpid(pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(
+            f"saving {', '.join(name for name, _ in theirs)} failed in a child process (see above)"
+        )
+    return {name: folder / name for name, _ in jobs}
 
 
 def _plain(x: float) -> str:

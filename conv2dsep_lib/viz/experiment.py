@@ -29,7 +29,7 @@ from .common import (
     nan_array,
     plain_log_axis,
     plot_spectrogram,
-    save_figure,
+    save_figures,
     short_name,
 )
 
@@ -546,19 +546,23 @@ def save_experiment_figures(
     mixture_mag: np.ndarray,
     vocal_mag: np.ndarray,
     estimate_mag: np.ndarray,
+    processes: int = 1,
 ) -> Dict[str, Path]:
     """Write the five experiment PNGs (:data:`EXPERIMENT_FIGURES`) into *folder*.
 
-    The magnitudes are those of :func:`plot_spectrogram_comparison`.
+    The magnitudes are those of :func:`plot_spectrogram_comparison`; ``processes=2`` draws
+    them in two processes (:func:`~conv2dsep_lib.viz.common.save_figures`).
     """
-    folder = Path(folder)
-    figs = {
-        "all_tests_loss_progression.png": plot_loss_progression(record),
-        "final_loss_comparison.png": plot_final_loss_comparison(record),
-        "spectrogram_comparison.png": plot_spectrogram_comparison(
-            record, mixture_mag=mixture_mag, vocal_mag=vocal_mag, estimate_mag=estimate_mag
+    jobs = [
+        (
+            "spectrogram_comparison.png",
+            lambda: plot_spectrogram_comparison(
+                record, mixture_mag=mixture_mag, vocal_mag=vocal_mag, estimate_mag=estimate_mag
+            ),
         ),
-        "separation_quality.png": plot_separation_quality(record),
-        "loss_vs_si_sdr.png": plot_loss_vs_si_sdr(record),
-    }
-    return {name: save_figure(fig, folder / name) for name, fig in figs.items()}
+        ("all_tests_loss_progression.png", lambda: plot_loss_progression(record)),
+        ("separation_quality.png", lambda: plot_separation_quality(record)),
+        ("final_loss_comparison.png", lambda: plot_final_loss_comparison(record)),
+        ("loss_vs_si_sdr.png", lambda: plot_loss_vs_si_sdr(record)),
+    ]
+    return save_figures(jobs, folder, processes=processes)
