@@ -434,8 +434,9 @@ def test_scores_round_trip_of_a_real_result_with_nan(sep_signals):
 def test_pair_scorer_gives_the_same_numbers_from_two_threads_at_once(sep_signals):
     """A run scores its estimates on two threads; every number must equal a lone call's.
 
-    (scipy.linalg's ``lu_solve`` returned wrong distortion filters when two threads called
-    it at once -- the scorer serialises its LAPACK calls.)"""
+    (scipy.linalg's ``lu_solve`` once returned wrong distortion filters when two threads
+    called it at once, and solves that overlapped under a shared one-BLAS-thread limit gave
+    other numbers than a lone call -- the scorer's solves take turns.)"""
     import threading
 
     from conv2dsep_lib.scoring.pair import PairScorer
