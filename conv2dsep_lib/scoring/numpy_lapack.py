@@ -26,7 +26,7 @@ from threadpoolctl import ThreadpoolController
 __all__ = ["LUSolver", "numpy_lapack"]
 
 #: Symbol names of dgetrf/dgetrs in the LAPACK builds numpy ships, with their integer type:
-#: numpy's wheels (scipy-openblas64, 64-bit integers), then a plain ILP64 / LP64 OpenBLAS.
+#: numpy's wheels (scipy-openblas64, 64-bit integers), then an ILP64 OpenBLAS with plain names.
 _NAMES: Tuple[Tuple[str, str, Any], ...] = (
     ("scipy_dgetrf_64_", "scipy_dgetrs_64_", ctypes.c_int64),
     ("dgetrf_64_", "dgetrs_64_", ctypes.c_int64),
@@ -44,12 +44,12 @@ def numpy_lapack() -> Optional[Tuple[Any, Any, Any]]:
 
 def _find() -> Optional[Tuple[Any, Any, Any]]:
     numpy_dir = Path(np.__file__).resolve().parent
+    own = (numpy_dir, numpy_dir.parent / "numpy.libs")  # where numpy's wheels keep their BLAS
     for lib in ThreadpoolController().info():
         path = Path(lib.get("filepath") or "")
         if lib.get("user_api") != "blas" or not path.is_file():
             continue
-        # numpy's own copy sits beside the package (numpy.libs/ or inside numpy/)
-        if numpy_dir.parent not in path.resolve().parents:
+        if not any(folder in path.resolve().parents for folder in own):
             continue
         try:
             dll = ctypes.CDLL(str(path))
