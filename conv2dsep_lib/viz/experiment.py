@@ -69,6 +69,8 @@ _BASELINE_COLOR = {
     "oracle_ibm": "tab:olive",
     "repet_sim": "tab:purple",
     "hpss": "tab:brown",
+    "bandpass": "tab:cyan",
+    "learned": "tab:pink",
 }
 _KIND_COLOR = {"floor": "0.4", "oracle": "tab:green", "blind": "tab:purple"}
 

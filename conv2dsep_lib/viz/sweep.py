@@ -38,6 +38,8 @@ _BASELINE_COLOR = {
     "repet_sim": "tab:purple",
     "hpss": "tab:brown",
     "hpss_percussive": "tab:orange",
+    "bandpass": "tab:cyan",
+    "learned": "tab:pink",
     "mixture": "0.35",
 }
 
