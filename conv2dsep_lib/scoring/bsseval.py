@@ -45,7 +45,16 @@ from threadpoolctl import ThreadpoolController
 
 from .numpy_lapack import LUSolver
 
-__all__ = ["FILTERS_LEN", "fast_length", "lagged_products", "museval_gram", "BssEvalV4"]
+__all__ = [
+    "FILTERS_LEN",
+    "EXACT_CORRELATIONS_FFT",
+    "fast_length",
+    "lagged_products",
+    "museval_spectra",
+    "museval_gram",
+    "museval_correlations",
+    "BssEvalV4",
+]
 
 #: Length of museval's distortion filters (lags 0..511).
 FILTERS_LEN = 512
@@ -55,6 +64,11 @@ BLOCK = 16384
 BLOCKS_AT_ONCE = 32
 #: Windows projected at once (an estimate's working memory is a few of these batches).
 WINDOW_BATCH = 16
+#: Up to this FFT length (2^17: signals up to 5.9 s at 22050 Hz, the default excerpts and the
+#: demo clips) the estimates' correlations ``D`` are museval's arithmetic too (one full-length
+#: FFT and ``nsrc * nchan^2`` inverse FFTs per estimate, ~8 ms), so every number is museval's
+#: to the bit; beyond, block FFTs (a song's full-length FFTs would cost ~1 s per estimate).
+EXACT_CORRELATIONS_FFT = 2**17
 
 
 def fast_length(n: int) -> int:
@@ -176,30 +190,40 @@ class _Solver:
             return np.linalg.lstsq(self._G, D, rcond=None)[0]
 
 
-def museval_gram(references: np.ndarray, filters_len: int = FILTERS_LEN) -> np.ndarray:
+def museval_spectra(references: np.ndarray, filters_len: int = FILTERS_LEN) -> np.ndarray:
+    """museval's ``sf``: each reference channel's ``scipy.fftpack`` FFT of the whole signal
+    zero-padded to a power of two >= ``nsampl + L - 1`` [shape=(nsrc, nchan, n_fft)], complex."""
+    nsampl = references.shape[1]
+    n_fft = int(2 ** np.ceil(np.log2(nsampl + filters_len - 1.0)))
+    return scipy.fftpack.fft(np.moveaxis(references, 1, 2), n=n_fft, axis=2)
+
+
+def museval_gram(
+    references: np.ndarray, filters_len: int = FILTERS_LEN, *, spectra: Optional[np.ndarray] = None
+) -> np.ndarray:
     """museval's ``G`` of the true sources, bit for bit: its ``_compute_reference_correlations``.
 
     Written out as museval writes it -- one ``scipy.fftpack`` FFT of the whole zero-padded
-    signal per reference channel, each pair's product, its inverse FFT, the Toeplitz blocks,
-    in museval's order -- because nothing else gives the same bits: numpy's complex product
-    takes different SIMD paths (fused multiply-adds or not) with its operands' memory
-    alignment, and the filter solve on music amplifies such last-bit differences to ~1e-4 dB.
+    signal per reference channel (:func:`museval_spectra`, or *spectra* if given), each pair's
+    product, its inverse FFT, the Toeplitz blocks, in museval's order -- because nothing else
+    gives the same bits: numpy's complex product takes different SIMD paths (fused
+    multiply-adds or not) with its operands' memory alignment, and the filter solve on music
+    amplifies such last-bit differences to ~1e-4 dB.
 
     Parameters
     ----------
     references : np.ndarray [shape=(nsrc, nsampl, nchan)], float64
     filters_len : int
+    spectra : np.ndarray [shape=(nsrc, nchan, n_fft)], optional
+        :func:`museval_spectra` of *references*, if the caller has them.
 
     Returns
     -------
     np.ndarray [shape=(nsrc, nsrc, nchan, nchan, L, L)]
     """
-    nsrc, nsampl, nchan = references.shape
+    nsrc, _, nchan = references.shape
     L = filters_len
-    refs = np.moveaxis(references, 1, 2)
-    n_fft = int(2 ** np.ceil(np.log2(nsampl + L - 1.0)))
-    sf = scipy.fftpack.fft(refs, n=n_fft, axis=2)
-    del refs
+    sf = museval_spectra(references, L) if spectra is None else spectra
     G = np.zeros((nsrc, nsrc, nchan, nchan, L, L))
     pairs = [(j, c) for j in range(nsrc) for c in range(nchan)]
     for a, (i, c1) in enumerate(pairs):
@@ -210,6 +234,35 @@ def museval_gram(references: np.ndarray, filters_len: int = FILTERS_LEN) -> np.n
             G[j, i, c2, c1] = ss
             G[i, j, c1, c2] = ss.T
     return G
+
+
+def museval_correlations(
+    spectra: np.ndarray, signal: np.ndarray, filters_len: int = FILTERS_LEN
+) -> np.ndarray:
+    """museval's ``D`` of one signal, bit for bit (as its ``_compute_projection_filters`` forms it).
+
+    Parameters
+    ----------
+    spectra : np.ndarray [shape=(nsrc, nchan, n_fft)]
+        :func:`museval_spectra` of the references.
+    signal : np.ndarray [shape=(nsampl, nchan)], float64
+    filters_len : int
+
+    Returns
+    -------
+    np.ndarray [shape=(nsrc * nchan, L, nchan)]
+    """
+    nsrc, nchan, n_fft = spectra.shape
+    L = filters_len
+    sef = scipy.fftpack.fft(np.asarray(signal, dtype=np.float64).T, n=n_fft)
+    D = np.zeros((nsrc, nchan, L, nchan))
+    for j in range(nsrc):
+        for cj in range(nchan):
+            for c in range(nchan):
+                ssef = spectra[j, cj] * np.conj(sef[c])
+                ssef = np.real(scipy.fftpack.ifft(ssef))
+                D[j, cj, :, c] = np.hstack((ssef[0], ssef[-1:-L:-1]))
+    return D.reshape(nsrc * nchan, L, nchan)
 
 
 def _db(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -262,9 +315,14 @@ class BssEvalV4:
         self.nwin = (self.n - w + w) // w if w < self.n else 1
         # --- museval's G (bit for bit), and block spectra of the references for the estimates' D
         full = source(0, self.n)
-        G = museval_gram(full, L)
-        self._blocks = _Blocks(full.transpose(0, 2, 1).reshape(self.nsrc * self.nchan, self.n), L)
-        del full
+        spectra = museval_spectra(full, L)
+        G = museval_gram(full, L, spectra=spectra)
+        if spectra.shape[-1] <= EXACT_CORRELATIONS_FFT:
+            self._spectra: Optional[np.ndarray] = spectra  # D with museval's arithmetic too
+        else:
+            self._spectra = None
+            self._blocks = _Blocks(full.transpose(0, 2, 1).reshape(self.nsrc * self.nchan, self.n), L)
+        del full, spectra
         self._solve_all = _Solver(self._reshape(G))
         self._solve_own = [_Solver(self._reshape(G[j : j + 1, j : j + 1])) for j in range(self.nsrc)]
         # --- per window: the references' spectra (for the projections), energies, silence
@@ -292,10 +350,19 @@ class BssEvalV4:
         nsrc, nchan, L = G.shape[0:3]
         return np.reshape(G, (nsrc * nchan * L, nsrc * nchan * L))
 
+    @property
+    def exact_correlations(self) -> bool:
+        """Whether :meth:`correlations` is museval's arithmetic to the bit (a short signal,
+        :data:`EXACT_CORRELATIONS_FFT`); else block FFTs, within ~3e-7 dB of museval on music."""
+        return self._spectra is not None
+
     def correlations(self, signal: np.ndarray) -> np.ndarray:
         """museval's ``D`` of one signal [shape=(nsampl, nchan)]: its products with every reference
-        at lags 0..L-1, [shape=(nsrc * nchan, L, nchan)].  Linear in the signal, so the ``D`` of a
-        difference of signals is the difference of their ``D``."""
+        at lags 0..L-1, [shape=(nsrc * nchan, L, nchan)].  Linear in the signal: with block FFTs
+        (not :attr:`exact_correlations`) the ``D`` of a difference of signals may be taken as the
+        difference of their ``D``; museval's bits need the difference's own ``D``."""
+        if self._spectra is not None:
+            return museval_correlations(self._spectra, signal, self.L)
         signal = np.asarray(signal)  # float32 is read as exact float64, a block at a time
         return np.stack([self._blocks.against(signal[:, c]) for c in range(self.nchan)], axis=-1)
 

@@ -115,7 +115,8 @@ class PairScorer:
             if self.bss and self._bss is None:
                 n, channels = self._vocal.shape
                 bss = BssEvalV4(source=self._sources, shape=(2, n, channels), window=self._window)
-                self._mixture_correlations = bss.correlations(self._mixture)
+                if not bss.exact_correlations:  # for D(mixture - e) = D(mixture) - D(e)
+                    self._mixture_correlations = bss.correlations(self._mixture)
                 self._bss = bss
         return self
 
@@ -174,6 +175,10 @@ class PairScorer:
             bss = self._bss
             assert bss is not None
             d_est = bss.correlations(e.T)
+            if bss.exact_correlations:  # museval's bits: the accompaniment estimate's own D
+                d_acc = bss.correlations(np.subtract(self._mixture, e.T, dtype=np.float64))
+            else:  # D is linear: D(mixture - e) = D(mixture) - D(e)
+                d_acc = self._mixture_correlations - d_est
             w = bss.w
 
             def windows(b: slice) -> np.ndarray:
@@ -185,7 +190,7 @@ class PairScorer:
 
             med = _bss_medians(
                 bss,
-                correlations=[d_est, self._mixture_correlations - d_est],
+                correlations=[d_est, d_acc],
                 silent=[vocal.museval_silent(), accompaniment_est.museval_silent()],
                 windows=windows,
             )
