@@ -21,10 +21,12 @@ museval's ``numpy.linalg.solve(G + eps I, D)`` to the bit -- numpy's own LAPACK,
 once (:mod:`.numpy_lapack`; scipy's LAPACK is another OpenBLAS build and rounds
 differently), on one BLAS thread: the parallel LU rounds differently with the thread
 count, so museval's own numbers move by ~5e-5 dB on music between 1 and 2 BLAS threads;
-ours are museval's on one (``OPENBLAS_NUM_THREADS=1``).  ``D`` comes from block FFTs, whose
-rounding the solve amplifies far less: on 30 s of a song every number is within ~3e-7 dB of
-museval's (``benchmarks/bench_scale.py``), and ``tests/test_metrics.py`` compares against
-real ``museval.evaluate`` calls at 1e-6 dB, on music too.
+ours are museval's on one (``OPENBLAS_NUM_THREADS=1``).  The estimates' correlations ``D``
+are museval's arithmetic too up to :data:`EXACT_CORRELATIONS_FFT` (the demo clips and
+default excerpts: every number museval's to the bit); beyond, block FFTs, whose rounding the
+solve amplifies far less: on 30 s of a song every number is within ~3e-7 dB of museval's
+(``benchmarks/bench_scale.py``).  ``tests/test_metrics.py`` compares both paths against real
+``museval.evaluate`` calls at 1e-6 dB, on music too.
 
 Conventions (as museval): sources ``(nsrc, nsampl, nchan)``; non-overlapping windows of
 ``window`` samples, the trailing partial window dropped (one window for a signal shorter
