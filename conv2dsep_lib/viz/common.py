@@ -95,7 +95,8 @@ def save_figures(
     process does the rest (matplotlib's rendering holds the GIL, so threads would not help):
     ``conv2dsep best`` writes five figures in about half the time on two cores.  The child
     writes its files and leaves with ``os._exit``; a failure there is raised here, after both
-    halves are done.  Where ``os.fork`` does not exist, one process.
+    halves are done.  On Linux only (macOS's frameworks are not fork-safe, Windows has no
+    fork); elsewhere one process.
 
     Returns
     -------
@@ -103,7 +104,7 @@ def save_figures(
         File name -> path written, in the order of *jobs*.
     """
     folder = Path(folder)
-    if processes < 2 or len(jobs) < 2 or not hasattr(os, "fork"):
+    if processes < 2 or len(jobs) < 2 or not sys.platform.startswith("linux"):
         return {name: save_figure(build(), folder / name) for name, build in jobs}
     own, theirs = list(jobs[0::2]), list(jobs[1::2])
     sys.stdout.flush()
