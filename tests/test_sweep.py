@@ -323,11 +323,11 @@ def test_keep_audio_writes_the_run_layout(demo, tmp_path):
 
 def test_interrupted_sweep_keeps_finished_runs_and_rerun_completes_the_rest(demo, tmp_path):
     grid = tmp_path / "grid.yaml"
-    # 2 songs x 4 settings: enough work left after the first run that the interrupt lands
-    # mid-sweep even when this process is scheduled late (with 4 runs a fast sweep had
-    # finished before the signal arrived)
-    grid.write_text("n_slices: [2, 3, 4, 5]\n")
-    total = 8
+    # 2 songs x 16 settings: enough work left after the first run that the interrupt lands
+    # mid-sweep even when this process is scheduled late (with 4 runs, and then 8, a warm sweep
+    # inside the full suite of a fresh clone had finished before the signal arrived)
+    grid.write_text("n_slices: [1, 2, 3, 4, 5, 6, 7, 8]\nlearning_rate: [0.01, 0.05]\n")
+    total = 32
     out = tmp_path / "out"
     cmd = [
         sys.executable,
