@@ -110,3 +110,14 @@ def test_hpss_in_chunks_gives_the_numbers_of_one_pass(chunk, monkeypatch):
     whole = classic.hpss_mask(X, Config())
     monkeypatch.setattr(classic, "HPSS_CHUNK", chunk)
     assert np.array_equal(classic.hpss_mask(X, Config()), whole)
+
+
+def test_neighbour_median_is_numpys_median_for_odd_even_and_no_neighbours():
+    rng = np.random.default_rng(5)
+    S = rng.random((33, 40)).astype(np.float32)
+    counts = [0, 1, 2, 3, 7, 8] * 7
+    neighbours = [np.sort(rng.choice(40, size=c, replace=False)) for c in counts[:40]]
+    got = classic._neighbour_median(S, neighbours)
+    for i, nb in enumerate(neighbours):
+        expected = S[:, i] if len(nb) == 0 else np.median(S[:, nb], axis=1)
+        assert np.array_equal(got[:, i], expected), (i, len(nb))
