@@ -121,3 +121,30 @@ def test_neighbour_median_is_numpys_median_for_odd_even_and_no_neighbours():
     for i, nb in enumerate(neighbours):
         expected = S[:, i] if len(nb) == 0 else np.median(S[:, nb], axis=1)
         assert np.array_equal(got[:, i], expected), (i, len(nb))
+
+
+@pytest.mark.parametrize("n_fft,hop", [(2048, 1040), (1024, 256), (512, 512), (2048, 100)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_window_sumsquare_in_parts_is_librosas(n_fft, hop, dtype):
+    n_frames = 230
+    expected = librosa.filters.window_sumsquare(
+        window="hann", n_frames=n_frames, hop_length=hop, n_fft=n_fft, dtype=dtype
+    )
+    for segment in (1, 7, hop, 3 * hop + 5, 5000, len(expected) + 10):
+        parts = [
+            T._window_sumsquare(lo, lo + segment, n_frames=n_frames, n_fft=n_fft, hop_length=hop, dtype=dtype)
+            for lo in range(0, len(expected), segment)
+        ]
+        got = np.concatenate(parts)
+        assert got.dtype == expected.dtype and np.array_equal(got, expected), segment
+
+
+def test_istft_of_a_long_signal_in_small_segments_is_librosas(monkeypatch):
+    cfg = Config(duration=12.0)
+    rng = np.random.default_rng(9)
+    y = rng.standard_normal(int(12.0 * cfg.sr)).astype(np.float32)
+    spec = librosa.stft(y, n_fft=cfg.n_fft, hop_length=cfg.hop_length, center=True)
+    monkeypatch.setattr(T, "WSS_SEGMENT", 3 * cfg.hop_length + 17)  # many inner parts, reused
+    for length in (len(y), len(y) + 3000):
+        expected = librosa.istft(spec, n_fft=cfg.n_fft, hop_length=cfg.hop_length, center=True, length=length)
+        assert np.array_equal(T.istft(spec, config=cfg, length=length), expected.astype(np.float32))

@@ -211,3 +211,38 @@ def test_a_long_input_is_measured_exactly_on_evenly_spaced_blocks_of_windows():
     # short inputs: every window, no `frames` in the record
     short = measure_yardstick(W[:, :100], {v: t[:, :100] for v, t in targets.items()}, config=config)
     assert short.frames is None and "frames" not in short.to_json()
+
+
+def test_a_run_drops_the_vocal_fingerprints_once_the_method_and_its_yardsticks_are_done(monkeypatch):
+    """The rest of the evaluation (scoring, baselines) runs without the vocal's fingerprints held
+    (~150 MB on a 3-minute song).  One lane: the queued jobs run in order after the method."""
+    import weakref
+
+    import conftest
+
+    from conv2dsep_lib.run import experiment as run_exp
+    from conv2dsep_lib.scoring.pair import PairScorer
+
+    made, alive_at_score = [], []
+
+    class Recorded(TargetFingerprints):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(weakref.ref(self))
+
+    real_score = PairScorer.score
+
+    def score(self, estimate):
+        alive_at_score.append(made[0]() is not None)
+        return real_score(self, estimate)
+
+    monkeypatch.setenv("CONV2DSEP_THREADS", "1")
+    monkeypatch.setattr(run_exp, "TargetFingerprints", Recorded)
+    monkeypatch.setattr(PairScorer, "score", score)
+    config = Config(duration=1.2, num_iterations=20)
+    vocal, band = conftest._voice_and_band(config.sr, config.n_samples, 3)
+    pair = AudioPair(mixture=vocal + band, vocal=vocal, sr=config.sr, source={"mixture": "m.wav"})
+    run = run_experiment(pair, config=config, n_slices=4, greedy=True, baselines=False, bss=False)
+    assert len(made) == 1 and len(alive_at_score) == len(run.estimates) == 6
+    assert alive_at_score[-1] is False  # the last estimates are scored after the last yardstick
+    assert set(run.yardsticks) >= {"k=1", "k=2", "k=3", "k=4"}

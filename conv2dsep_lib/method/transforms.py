@@ -79,17 +79,49 @@ def stft(y: np.ndarray, *, config: Config) -> np.ndarray:
     return X
 
 
-@lru_cache(maxsize=8)
-def _window_sumsquare(n_frames: int, n_fft: int, hop_length: int, dtype: type) -> np.ndarray:
-    """``librosa.filters.window_sumsquare(window="hann", ...)`` [shape=(n_fft + hop * (n_frames - 1),)]."""
-    n = n_fft + hop_length * (n_frames - 1)
-    x: np.ndarray = np.zeros(n, dtype=dtype)
+#: Samples of the inverse STFT's window normalisation computed at once.
+WSS_SEGMENT = 1 << 16
+
+
+def _wss_direct(lo: int, hi: int, n_frames: int, n_fft: int, hop_length: int, dtype: type) -> np.ndarray:
+    """``librosa.filters.window_sumsquare(window="hann", ...)[lo:hi]``: the squared windows of the
+    frames that reach ``lo:hi`` added in frame order -- librosa's additions, so the same bits."""
+    x: np.ndarray = np.zeros(hi - lo, dtype=dtype)
     win_sq = hann(n_fft) ** 2
-    for i in range(n_frames):
+    first = max(0, -(-(lo - n_fft + 1) // hop_length))
+    for i in range(first, min(n_frames - 1, (hi - 1) // hop_length) + 1):
         sample = i * hop_length
-        x[sample : min(n, sample + n_fft)] += win_sq[: max(0, min(n_fft, n - sample))]
+        a, b = max(lo, sample), min(hi, sample + n_fft)
+        x[a - lo : b - lo] += win_sq[a - sample : b - sample]
+    return x
+
+
+@lru_cache(maxsize=8)
+def _wss_inner(lo: int, hi: int, n_frames: int, n_fft: int, hop_length: int, dtype: type) -> np.ndarray:
+    x = _wss_direct(lo, hi, n_frames, n_fft, hop_length, dtype)
     x.setflags(write=False)
     return x
+
+
+def _window_sumsquare(
+    lo: int, hi: int, *, n_frames: int, n_fft: int, hop_length: int, dtype: type
+) -> np.ndarray:
+    """``librosa.filters.window_sumsquare(window="hann", n_frames=n_frames, hop_length=hop_length,
+    n_fft=n_fft, dtype=dtype)[lo:hi]``, bit for bit, without the whole-length array (a song's
+    would be 30 MB).
+
+    Every sample from ``n_fft - 1`` on and before ``n_frames * hop_length`` is reached by every
+    frame that can reach it, so there the sum depends only on the sample's position within a
+    hop (the same window values, added in the same order): such a part is computed once at its
+    first position within a hop and reused for the rest of the signal.
+    """
+    hi = min(hi, n_fft + hop_length * (n_frames - 1))
+    inner_lo, inner_hi = n_fft - 1, n_frames * hop_length
+    if inner_lo <= lo and hi <= inner_hi:
+        first = inner_lo + (lo - inner_lo) % hop_length
+        if first + (hi - lo) <= inner_hi:
+            return _wss_inner(first, first + (hi - lo), n_frames, n_fft, hop_length, dtype)
+    return _wss_direct(lo, hi, n_frames, n_fft, hop_length, dtype)
 
 
 def _overlap_add(X: np.ndarray, *, config: Config, length: int, product=None) -> np.ndarray:
@@ -109,11 +141,15 @@ def _overlap_add(X: np.ndarray, *, config: Config, length: int, product=None) ->
     y = padded[n_fft // 2 : n_fft // 2 + length]
     if len(y) < length:
         y = np.concatenate([y, np.zeros(length - len(y), dtype=dtype)])
-    wss = _window_sumsquare(n_frames, n_fft, hop, dtype)[n_fft // 2 :]
-    if len(wss) < length:
-        wss = np.concatenate([wss, np.zeros(length - len(wss), dtype=dtype)])
-    wss = wss[:length]
-    np.divide(y, wss, out=y, where=wss > np.finfo(dtype).tiny)
+    # divided by the window normalisation where it is above tiny (past the frames it is zero)
+    tiny = np.finfo(dtype).tiny
+    for a in range(0, min(length, len(padded) - n_fft // 2), WSS_SEGMENT):
+        b = min(a + WSS_SEGMENT, length, len(padded) - n_fft // 2)
+        wss = _window_sumsquare(
+            n_fft // 2 + a, n_fft // 2 + b, n_frames=n_frames, n_fft=n_fft, hop_length=hop, dtype=dtype
+        )
+        part = y[a:b]
+        np.divide(part, wss, out=part, where=wss > tiny)
     return y
 
 
