@@ -319,26 +319,48 @@ class BssEvalV4:
         full = source(0, self.n)
         spectra = museval_spectra(full, L)
         G = museval_gram(full, L, spectra=spectra)
+        self._spectra: Optional[np.ndarray] = None
         if spectra.shape[-1] <= EXACT_CORRELATIONS_FFT:
-            self._spectra: Optional[np.ndarray] = spectra  # D with museval's arithmetic too
-        else:
-            self._spectra = None
-            self._blocks = _Blocks(full.transpose(0, 2, 1).reshape(self.nsrc * self.nchan, self.n), L)
+            self._spectra = spectra  # D with museval's arithmetic too
         del full, spectra
         self._solve_all = _Solver(self._reshape(G))
         self._solve_own = [_Solver(self._reshape(G[j : j + 1, j : j + 1])) for j in range(self.nsrc)]
-        # --- per window: the references' spectra (for the projections), energies, silence
         self.size = fast_length(w + L - 1)
-        self._ref_spectra = np.empty((self.nsrc, self.nwin, self.size // 2 + 1, self.nchan), dtype=complex)
-        self._ref_energy = np.empty((self.nsrc, self.nwin))
-        self._ref_silent_win = np.empty(self.nwin, dtype=bool)
-        for start in range(0, self.nwin, WINDOW_BATCH):
-            batch = slice(start, min(start + WINDOW_BATCH, self.nwin))
-            wins = self._ref_batch(batch)  # (nsrc, n, w, nchan)
-            self._ref_spectra[:, batch] = np.fft.rfft(wins, n=self.size, axis=2)
-            for j in range(self.nsrc):
-                self._ref_energy[j, batch] = _energy(wins[j])
-            self._ref_silent_win[batch] = np.any(_silent_windows(wins), axis=0)
+        # The references' block spectra (for the estimates' D on long signals) and per-window
+        # statistics (for the projections) are made when first needed: a run builds this object
+        # while the method runs and scores later, and on a song they are ~130 MB.
+        self._lazy = threading.Lock()
+        self._blocks_made: Optional[_Blocks] = None
+        self._windows_made: Optional[Tuple[np.ndarray, np.ndarray, np.ndarray]] = None
+
+    @property
+    def _blocks(self) -> _Blocks:
+        """Block spectra of the references (long signals' :meth:`correlations`), made once."""
+        with self._lazy:
+            if self._blocks_made is None:
+                full = self._source(0, self.n)
+                self._blocks_made = _Blocks(
+                    full.transpose(0, 2, 1).reshape(self.nsrc * self.nchan, self.n), self.L
+                )
+            return self._blocks_made
+
+    def _window_statistics(self) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per window: the references' spectra (for the projections) [shape=(nsrc, nwin, size // 2 + 1,
+        nchan)], energies [shape=(nsrc, nwin)] and silence [shape=(nwin,)], made once."""
+        with self._lazy:
+            if self._windows_made is None:
+                spectra = np.empty((self.nsrc, self.nwin, self.size // 2 + 1, self.nchan), dtype=complex)
+                energy = np.empty((self.nsrc, self.nwin))
+                silent = np.empty(self.nwin, dtype=bool)
+                for start in range(0, self.nwin, WINDOW_BATCH):
+                    batch = slice(start, min(start + WINDOW_BATCH, self.nwin))
+                    wins = self._ref_batch(batch)  # (nsrc, n, w, nchan)
+                    spectra[:, batch] = np.fft.rfft(wins, n=self.size, axis=2)
+                    for j in range(self.nsrc):
+                        energy[j, batch] = _energy(wins[j])
+                    silent[batch] = np.any(_silent_windows(wins), axis=0)
+                self._windows_made = (spectra, energy, silent)
+            return self._windows_made
 
     def _ref_batch(self, b: slice) -> np.ndarray:
         """The references' windows *b* [shape=(nsrc, len(b), w, nchan)], float64."""
@@ -385,7 +407,7 @@ class BssEvalV4:
         """Windows *wins* of the references *sources* filtered by *filt* (their filters' spectra,
         summed): (n_windows, w + L - 1, nchan)."""
         n_out = self.w + self.L - 1
-        spectra = self._ref_spectra[:, wins]
+        spectra = self._window_statistics()[0][:, wins]
         total = np.zeros((spectra.shape[1], filt.shape[-2], self.nchan), dtype=complex)
         for s_i, s in enumerate(sources):
             for cj in range(self.nchan):
@@ -439,6 +461,7 @@ class BssEvalV4:
                 correlations = [self.correlations(ests[j]) for j in range(self.nsrc)]
         elif correlations is None:
             raise ValueError("evaluate with windows needs the correlations")
+        _, ref_energy, ref_silent_win = self._window_statistics()
         out = {key: np.full((self.nsrc, self.nwin), np.nan) for key in ("sdr", "isr", "sir", "sar")}
         w = self.w
         filters = {}
@@ -449,7 +472,7 @@ class BssEvalV4:
             b = slice(start, min(start + WINDOW_BATCH, self.nwin))
             wins = windows(b)
             refs = self._ref_batch(b)
-            dead = self._ref_silent_win[b] | np.any(_silent_windows(wins[chosen]), axis=0)
+            dead = ref_silent_win[b] | np.any(_silent_windows(wins[chosen]), axis=0)
             for j in chosen:
                 filt_all, filt_own = filters[j]
                 p_spat = self._project([j], filt_own, b)  # (n, w+L-1, nchan)
@@ -457,7 +480,7 @@ class BssEvalV4:
                 ref, est = refs[j], wins[j]  # (n, w, nchan); zero past w
                 # museval's e_spat = p_spat - s_true, e_interf = p_all - p_spat, e_artif = est - p_all
                 # (s_true and est are the windows zero-padded to w + L - 1 samples)
-                e_true = self._ref_energy[j][b]
+                e_true = ref_energy[j][b]
                 crit = {
                     "sdr": _db(e_true, _energy(est - ref)),
                     "isr": _db(e_true, _energy(p_spat[:, :w] - ref) + _energy(p_spat[:, w:])),

@@ -96,6 +96,7 @@ class PairScorer:
         self.bss = bool(bss)
         self._window = int(window_s * sr)
         self._bss: Optional[BssEvalV4] = None
+        self._mixture_correlations: Optional[np.ndarray] = None
         self._lock = threading.Lock()
 
     def _sources(self, start: int, stop: int) -> np.ndarray:
@@ -106,7 +107,8 @@ class PairScorer:
         return out
 
     def prepare(self) -> "PairScorer":
-        """Compute the reference statistics now (else the first :meth:`score` does).
+        """Compute the reference statistics now (else the first :meth:`score` does): museval's ``G``
+        and its factors; the per-window statistics follow at the first :meth:`score`.
 
         Thread-safe and idempotent: a run starts this on one core while the method runs
         on the other; a thread that scores meanwhile waits for it.
@@ -114,11 +116,17 @@ class PairScorer:
         with self._lock:
             if self.bss and self._bss is None:
                 n, channels = self._vocal.shape
-                bss = BssEvalV4(source=self._sources, shape=(2, n, channels), window=self._window)
-                if not bss.exact_correlations:  # for D(mixture - e) = D(mixture) - D(e)
-                    self._mixture_correlations = bss.correlations(self._mixture)
-                self._bss = bss
+                self._bss = BssEvalV4(source=self._sources, shape=(2, n, channels), window=self._window)
         return self
+
+    def _mixture_d(self) -> np.ndarray:
+        """The mixture's BSS Eval correlations ``D`` (long signals: ``D(mixture - e) = D(mixture) -
+        D(e)``), made at the first score."""
+        with self._lock:
+            if self._mixture_correlations is None:
+                assert self._bss is not None
+                self._mixture_correlations = self._bss.correlations(self._mixture)
+            return self._mixture_correlations
 
     def _zero_mean_chunks(self, j: int):
         """Reference *j*'s zero-mean samples, channel by channel, in chunks (float64)."""
@@ -178,7 +186,7 @@ class PairScorer:
             if bss.exact_correlations:  # museval's bits: the accompaniment estimate's own D
                 d_acc = bss.correlations(np.subtract(self._mixture, e.T, dtype=np.float64))
             else:  # D is linear: D(mixture - e) = D(mixture) - D(e)
-                d_acc = self._mixture_correlations - d_est
+                d_acc = self._mixture_d() - d_est
             w = bss.w
 
             def windows(b: slice) -> np.ndarray:
