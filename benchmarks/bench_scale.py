@@ -8,7 +8,8 @@
 2. A 3-minute song (synthesised once, 44.1 kHz stereo, cached in ``$CONV2DSEP_CACHE``):
    ``conv2dsep progressive --slices 8`` with full evaluation and baselines computed (an
    empty baseline cache): wall time, peak resident memory of the process, and where the
-   time goes (the run's own timings: its lanes' busy seconds per kind of work).
+   time goes (the run's own timings: its lanes' busy seconds per kind of work); then the
+   same with ``--no-baselines`` (the method and its full evaluation alone).
 3. A realistic sweep on 1 and 2 workers (``bench_sweep.py``): ratio.
 4. BSS Eval v4 against a real ``museval.evaluate`` call on 30 s of that song: the largest
    difference over every framewise value.
@@ -114,11 +115,13 @@ def song(tmp: Path) -> Path:
     return folder
 
 
-def row_song(tmp: Path, repeats: int) -> dict:
+def row_song(tmp: Path, repeats: int, *, baselines: bool = True) -> dict:
+    """The song run, *repeats* times (an empty baseline cache each time); ``baselines=False``:
+    ``--no-baselines``, the method with its full evaluation alone."""
     folder = song(tmp)
     runs = []
     for i in range(repeats):
-        out = tmp / f"song{i}"
+        out = tmp / f"song{i}{'' if baselines else '_nobaselines'}"
         wall, rss = timed(
             CLI
             + [
@@ -134,7 +137,8 @@ def row_song(tmp: Path, repeats: int) -> dict:
                 "--out",
                 str(out),
                 "--quiet",
-            ],
+            ]
+            + ([] if baselines else ["--no-baselines"]),
             env=fresh_env(tmp),
             cwd=ROOT,
         )
@@ -291,6 +295,13 @@ def main(argv=None) -> int:
             ),
             flush=True,
         )
+        bare = row_song(tmp, args.repeats, baselines=False)
+        print(
+            f"   the same without its baselines (--no-baselines: the method, its yardstick, every estimate "
+            f"scored with BSS Eval): wall {bare['wall']:.2f} s (median of "
+            f"{', '.join(f'{w:.2f}' for w in bare['walls'])}), peak RSS {bare['rss']:.0f} MiB",
+            flush=True,
+        )
         sweep = None
         if not args.skip_sweep:
             print("3. a realistic sweep on 1 and 2 workers ...", flush=True)
@@ -311,7 +322,8 @@ def main(argv=None) -> int:
     )
     print(
         f"| 3-min song, progressive 8, full evaluation + baselines | {long['wall']:.1f} s, "
-        f"{long['rss']:.0f} MiB | <= 10 s, <= 1024 MiB |"
+        f"{long['rss']:.0f} MiB; without the baselines (`--no-baselines`) {bare['wall']:.1f} s, "
+        f"{bare['rss']:.0f} MiB | <= 10 s, <= 1024 MiB |"
     )
     if sweep is not None:
         print(
