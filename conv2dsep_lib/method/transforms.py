@@ -143,8 +143,9 @@ def _overlap_add(X: np.ndarray, *, config: Config, length: int, product=None) ->
         y = np.concatenate([y, np.zeros(length - len(y), dtype=dtype)])
     # divided by the window normalisation where it is above tiny (past the frames it is zero)
     tiny = np.finfo(dtype).tiny
-    for a in range(0, min(length, len(padded) - n_fft // 2), WSS_SEGMENT):
-        b = min(a + WSS_SEGMENT, length, len(padded) - n_fft // 2)
+    end = min(length, len(padded) - n_fft // 2)
+    for a in range(0, end, WSS_SEGMENT):
+        b = min(a + WSS_SEGMENT, end)
         wss = _window_sumsquare(
             n_fft // 2 + a, n_fft // 2 + b, n_frames=n_frames, n_fft=n_fft, hop_length=hop, dtype=dtype
         )

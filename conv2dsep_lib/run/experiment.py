@@ -349,7 +349,8 @@ def run_experiment(
         with ys_lock:
             method_done[0] = True
             drop_targets()
-        exp.__dict__.pop("phase", None)  # the states are audio: the mixture's phase is not needed now
+        # the states are audio: the mixture's phase goes (recomputed if reconstruct is called again)
+        exp.__dict__.pop("phase", None)
 
         t0 = time.perf_counter()
         bar.stage("metrics and baselines")
@@ -367,7 +368,6 @@ def run_experiment(
         }
         store_baselines(pair, exp.baselines, config=config, bss=bss)
     exp.timings = timings
-    exp.__dict__.pop("phase", None)  # recomputed if reconstruct is called again
     return exp
 
 

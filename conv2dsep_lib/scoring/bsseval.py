@@ -403,11 +403,13 @@ class BssEvalV4:
         """Spectra of distortion filters [shape=(n, nchan_in, L, nchan_out)] at the window FFT size."""
         return np.fft.rfft(C, n=self.size, axis=-2)  # (n, nchan_in, F, nchan_out)
 
-    def _project(self, sources: List[int], filt: np.ndarray, wins: slice) -> np.ndarray:
-        """Windows *wins* of the references *sources* filtered by *filt* (their filters' spectra,
-        summed): (n_windows, w + L - 1, nchan)."""
+    def _project(
+        self, ref_spectra: np.ndarray, sources: List[int], filt: np.ndarray, wins: slice
+    ) -> np.ndarray:
+        """Windows *wins* of the references *sources* (per-window spectra *ref_spectra*) filtered
+        by *filt* (their filters' spectra, summed): (n_windows, w + L - 1, nchan)."""
         n_out = self.w + self.L - 1
-        spectra = self._window_statistics()[0][:, wins]
+        spectra = ref_spectra[:, wins]
         total = np.zeros((spectra.shape[1], filt.shape[-2], self.nchan), dtype=complex)
         for s_i, s in enumerate(sources):
             for cj in range(self.nchan):
@@ -461,7 +463,7 @@ class BssEvalV4:
                 correlations = [self.correlations(ests[j]) for j in range(self.nsrc)]
         elif correlations is None:
             raise ValueError("evaluate with windows needs the correlations")
-        _, ref_energy, ref_silent_win = self._window_statistics()
+        ref_spectra, ref_energy, ref_silent_win = self._window_statistics()
         out = {key: np.full((self.nsrc, self.nwin), np.nan) for key in ("sdr", "isr", "sir", "sar")}
         w = self.w
         filters = {}
@@ -475,8 +477,8 @@ class BssEvalV4:
             dead = ref_silent_win[b] | np.any(_silent_windows(wins[chosen]), axis=0)
             for j in chosen:
                 filt_all, filt_own = filters[j]
-                p_spat = self._project([j], filt_own, b)  # (n, w+L-1, nchan)
-                p_all = self._project(list(range(self.nsrc)), filt_all, b)
+                p_spat = self._project(ref_spectra, [j], filt_own, b)  # (n, w+L-1, nchan)
+                p_all = self._project(ref_spectra, list(range(self.nsrc)), filt_all, b)
                 ref, est = refs[j], wins[j]  # (n, w, nchan); zero past w
                 # museval's e_spat = p_spat - s_true, e_interf = p_all - p_spat, e_artif = est - p_all
                 # (s_true and est are the windows zero-padded to w + L - 1 samples)
