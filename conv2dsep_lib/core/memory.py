@@ -18,7 +18,7 @@ import ctypes
 import ctypes.util
 import sys
 
-__all__ = ["tune_malloc"]
+__all__ = ["tune_malloc", "release_free_memory"]
 
 #: glibc ``mallopt`` options and the values used.
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD, M_ARENA_MAX = -1, -3, -8
@@ -40,3 +40,20 @@ def tune_malloc() -> bool:
         return all(bool(libc.mallopt(ctypes.c_int(k), ctypes.c_int(v))) for k, v in SETTINGS)
     except (OSError, AttributeError):  # pragma: no cover - not glibc
         return False
+
+
+_LIBC = None
+
+
+def release_free_memory() -> None:
+    """Hand the pages of freed heap blocks back to the kernel (glibc ``malloc_trim(0)``; elsewhere
+    a no-op)."""
+    global _LIBC
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        if _LIBC is None:
+            _LIBC = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        _LIBC.malloc_trim(ctypes.c_size_t(0))
+    except (OSError, AttributeError):  # pragma: no cover - not glibc
+        return

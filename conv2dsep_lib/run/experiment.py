@@ -22,6 +22,7 @@ import numpy as np
 
 from ..core.config import STRATEGIES, Config, check_n_slices
 from ..core.errors import ParameterError
+from ..core.memory import release_free_memory
 from ..core.provenance import git_output, library_versions
 from ..method.experiments import (
     GreedyResult,
@@ -312,10 +313,13 @@ def run_experiment(
             bar.stage(f"progressive k={k + 1}/{n_slices}" if k < n_slices else "progressive done")
             exp.progressive.append(step)
             extract(f"k={k}", step)
+            if not greedy:  # only the greedy search asks for a view's fingerprint again
+                targets.forget(step.view)
             if k > 1:  # step k started from state k - 1: its fingerprint in view k is known
                 prev = exp.progressive[k - 2]
                 measure(f"k={k - 1}", prev.magnitude, {step.view: step.start_db})
                 prev.release()  # the generator has moved past it; the job holds the array
+            release_free_memory()  # the step's working arrays are gone: their pages too
         measure(f"k={n_slices}", exp.progressive[-1].magnitude, {})
         if keep_last:
             exp.last_magnitude = exp.progressive[-1].magnitude

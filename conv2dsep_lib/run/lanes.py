@@ -16,6 +16,8 @@ import collections
 import threading
 from typing import Any, Callable, Deque, List, Optional, Tuple
 
+from ..core.memory import release_free_memory
+
 __all__ = ["Lanes"]
 
 
@@ -95,6 +97,8 @@ class Lanes:
                         self._error = exc
                     self._jobs.clear()
             finally:
+                job = args = None  # type: ignore[assignment]
+                release_free_memory()
                 with self._cond:
                     self._busy -= 1
                     self._cond.notify_all()

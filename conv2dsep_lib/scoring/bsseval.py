@@ -54,6 +54,7 @@ __all__ = [
     "lagged_products",
     "museval_spectra",
     "museval_gram",
+    "gram_from_spectra",
     "museval_correlations",
     "BssEvalV4",
 ]
@@ -223,16 +224,30 @@ def museval_gram(
     -------
     np.ndarray [shape=(nsrc, nsrc, nchan, nchan, L, L)]
     """
-    nsrc, _, nchan = references.shape
+    return gram_from_spectra(
+        museval_spectra(references, filters_len) if spectra is None else spectra, filters_len
+    )
+
+
+def gram_from_spectra(spectra: np.ndarray, filters_len: int = FILTERS_LEN) -> np.ndarray:
+    """:func:`museval_gram` from the references' :func:`museval_spectra` [shape=(nsrc, nchan, n_fft)]
+    alone (the references themselves can be freed first).
+
+    One pair at a time, its inverse FFT done in place (``overwrite_x``: the same transform, the
+    same bits) and only the 2 L - 1 lags kept: on a whole song the transient is one spectrum
+    (~67 MB) instead of four.
+    """
+    nsrc, nchan, _ = spectra.shape
     L = filters_len
-    sf = museval_spectra(references, L) if spectra is None else spectra
     G = np.zeros((nsrc, nsrc, nchan, nchan, L, L))
     pairs = [(j, c) for j in range(nsrc) for c in range(nchan)]
     for a, (i, c1) in enumerate(pairs):
         for j, c2 in pairs[a:]:  # museval's combinations_with_replacement order
-            ssf = sf[j, c2] * np.conj(sf[i, c1])
-            ssf = np.real(scipy.fftpack.ifft(ssf))
-            ss = toeplitz(np.hstack((ssf[0], ssf[-1:-L:-1])), r=ssf[:L])
+            ssf = spectra[j, c2] * np.conj(spectra[i, c1])
+            ssf = scipy.fftpack.ifft(ssf, overwrite_x=True)
+            column, row = np.hstack((ssf[0].real, ssf[-1:-L:-1].real)), ssf[:L].real.copy()
+            del ssf
+            ss = toeplitz(column, r=row)
             G[j, i, c2, c1] = ss
             G[i, j, c1, c2] = ss.T
     return G
@@ -316,13 +331,12 @@ class BssEvalV4:
         w = self.w = int(window) if window < self.n else self.n
         self.nwin = (self.n - w + w) // w if w < self.n else 1
         # --- museval's G (bit for bit), and block spectra of the references for the estimates' D
-        full = source(0, self.n)
-        spectra = museval_spectra(full, L)
-        G = museval_gram(full, L, spectra=spectra)
+        spectra = museval_spectra(source(0, self.n), L)  # the float64 copy of the sources goes at once
+        G = gram_from_spectra(spectra, L)
         self._spectra: Optional[np.ndarray] = None
         if spectra.shape[-1] <= EXACT_CORRELATIONS_FFT:
             self._spectra = spectra  # D with museval's arithmetic too
-        del full, spectra
+        del spectra
         self._solve_all = _Solver(self._reshape(G))
         self._solve_own = [_Solver(self._reshape(G[j : j + 1, j : j + 1])) for j in range(self.nsrc)]
         self.size = fast_length(w + L - 1)
