@@ -220,13 +220,13 @@ def _museval_env(tmp_path):
     return env
 
 
-def run_museval(arrays, tmp_path):
-    """``museval.evaluate`` on *arrays* (``cases``, ``win``, ``<case>_ref``, ``<case>_est``) in a
-    subprocess (see above); returns its ``<case>_sdr/isr/sir/sar`` arrays."""
+def museval_script(script, tmp_path, **arrays):
+    """Run *script* (``sys.argv[1]``: an ``.npz`` of *arrays*, ``sys.argv[2]``: an ``.npz`` it
+    writes) with museval in a subprocess (see above); return what it wrote."""
     infile, outfile = tmp_path / "in.npz", tmp_path / "out.npz"
     np.savez(infile, **arrays)
     proc = subprocess.run(
-        [sys.executable, "-c", _MUSEVAL_SCRIPT, str(infile), str(outfile)],
+        [sys.executable, "-c", script, str(infile), str(outfile)],
         env=_museval_env(tmp_path),
         cwd=str(tmp_path),
         capture_output=True,
@@ -235,6 +235,12 @@ def run_museval(arrays, tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     return np.load(outfile)
+
+
+def run_museval(arrays, tmp_path):
+    """``museval.evaluate`` on *arrays* (``cases``, ``win``, ``<case>_ref``, ``<case>_est``) in a
+    subprocess (see above); returns its ``<case>_sdr/isr/sir/sar`` arrays."""
+    return museval_script(_MUSEVAL_SCRIPT, tmp_path, **arrays)
 
 
 def _bss_cases():
@@ -511,18 +517,7 @@ def test_bss_eval_v4_on_a_song_matches_museval_at_1e_6_db(tmp_path):
     est = vocal + 0.3 * acc + 1e-3 * noise(len(vocal), seed=5)
     refs = np.stack([vocal, acc])[:, :, None]
     ests = np.stack([est, vocal + acc - est])[:, :, None]
-    infile, outfile = tmp_path / "in.npz", tmp_path / "out.npz"
-    np.savez(infile, ref=refs, est=ests, win=np.array(SR))
-    proc = subprocess.run(
-        [sys.executable, "-c", _MUSEVAL_TWO_FFTS, str(infile), str(outfile)],
-        env=_museval_env(tmp_path),
-        cwd=str(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stderr
-    want = np.load(outfile)
+    want = museval_script(_MUSEVAL_TWO_FFTS, tmp_path, ref=refs, est=ests, win=np.array(SR))
     assert np.array_equal(museval_gram(refs), want["G"])  # bit for bit
     got = bss_eval_v4(refs, ests, sr=SR)
     np.testing.assert_allclose(got["sdr"], want["sdr"], rtol=0, atol=1e-9)
@@ -542,8 +537,8 @@ _MUSEVAL_GRAM = textwrap.dedent(
     import numpy as np
     import museval.metrics
 
-    refs = np.load(sys.argv[1])
-    np.save(sys.argv[2], museval.metrics._compute_reference_correlations(refs, 512)[0])
+    refs = np.load(sys.argv[1])["refs"]
+    np.savez(sys.argv[2], G=museval.metrics._compute_reference_correlations(refs, 512)[0])
     """
 )
 
@@ -556,18 +551,7 @@ def test_gram_from_spectra_is_museval_bit_for_bit_on_stereo_sources(tmp_path):
     refs = rng.standard_normal((3, 3 * SR, 2))
     refs[1] += 0.6 * refs[0]  # correlated, as music's sources are
     refs[2, :, 1] = 0.5 * refs[2, :, 0] + 0.1 * refs[1, :, 1]
-    infile, outfile = tmp_path / "refs.npy", tmp_path / "G.npy"
-    np.save(infile, refs)
-    proc = subprocess.run(
-        [sys.executable, "-c", _MUSEVAL_GRAM, str(infile), str(outfile)],
-        env=_museval_env(tmp_path),
-        cwd=str(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stderr
-    want = np.load(outfile)
+    want = museval_script(_MUSEVAL_GRAM, tmp_path, refs=refs)["G"]
     assert want.shape == (3, 3, 2, 2, 512, 512)
     assert np.array_equal(gram_from_spectra(museval_spectra(refs)), want)
     assert np.array_equal(museval_gram(refs), want)
