@@ -348,8 +348,18 @@ def test_interrupted_sweep_keeps_finished_runs_and_rerun_completes_the_rest(demo
         "--workers",
         "2",
     ]  # BSS: slow
+    # Ctrl-C as a terminal's foreground job has it: SIGINT at its default.  (A test process
+    # started as an asynchronous command of a non-interactive shell, e.g. `make test &` in a
+    # script, ignores SIGINT, a child inherits that across exec and Python keeps it ignored: the
+    # sweep would run to the end -- what this test once read as "finished before the signal".)
     proc = subprocess.Popen(
-        cmd, cwd=ROOT, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        cmd,
+        cwd=ROOT,
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     t0 = time.monotonic()
     while not list((out / "runs").glob("*/*/results.json")):
