@@ -148,6 +148,12 @@ def _summary(runs: list) -> dict:
     return {"wall": wall, "rss": max(r[1] for r in runs), "timings": timings, "walls": [r[0] for r in runs]}
 
 
+def _described(row: dict) -> str:
+    """``wall ... s (median of ...), peak RSS ... MiB`` of a :func:`_summary`."""
+    walls = ", ".join(f"{w:.2f}" for w in row["walls"])
+    return f"wall {row['wall']:.2f} s (median of {walls}), peak RSS {row['rss']:.0f} MiB"
+
+
 def row_song(tmp: Path, repeats: int, *, baselines: bool = True) -> dict:
     """The song run, *repeats* times, each on an empty baseline cache (cold: the first run on
     this song computes its baselines, the learned model's torch start-up included) and then,
@@ -292,8 +298,7 @@ def main(argv=None) -> int:
         t = long["timings"]
         busy = {k[5:]: v for k, v in t.items() if k.startswith("busy.")}
         print(
-            f"   first run (empty cache): wall {long['wall']:.2f} s (median of "
-            f"{', '.join(f'{w:.2f}' for w in long['walls'])}), peak RSS {long['rss']:.0f} MiB",
+            f"   first run (empty cache): {_described(long)}",
             flush=True,
         )
         inside = t["stft"] + t["progressive"] + t.get("evaluation", 0.0)
@@ -313,16 +318,13 @@ def main(argv=None) -> int:
             flush=True,
         )
         print(
-            f"   every later run on the song (its baselines' scores cached by the first): wall "
-            f"{warm['wall']:.2f} s (median of {', '.join(f'{w:.2f}' for w in warm['walls'])}), "
-            f"peak RSS {warm['rss']:.0f} MiB",
+            f"   every later run on the song (its baselines' scores cached by the first): {_described(warm)}",
             flush=True,
         )
         bare = row_song(tmp, args.repeats, baselines=False)["cold"]
         print(
             f"   the same without its baselines (--no-baselines: the method, its yardstick, every estimate "
-            f"scored with BSS Eval): wall {bare['wall']:.2f} s (median of "
-            f"{', '.join(f'{w:.2f}' for w in bare['walls'])}), peak RSS {bare['rss']:.0f} MiB",
+            f"scored with BSS Eval): {_described(bare)}",
             flush=True,
         )
         sweep = None

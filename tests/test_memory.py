@@ -35,7 +35,8 @@ _CHILD = textwrap.dedent(
 def test_release_free_memory_hands_freed_heap_pages_back():
     """With the command line's malloc settings, freed song-sized blocks stay resident (kept for
     reuse); :func:`release_free_memory` gives their pages back -- the run calls it after each
-    job and each method step, so the peak is what is live, not what was once."""
+    job on the lanes (every arena, the method thread's too), so the peak is what is live, not
+    what was once."""
     proc = subprocess.run([sys.executable, "-c", _CHILD], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     before, after, kept = map(float, proc.stdout.split())

@@ -323,9 +323,9 @@ def test_keep_audio_writes_the_run_layout(demo, tmp_path):
 
 def test_interrupted_sweep_keeps_finished_runs_and_rerun_completes_the_rest(demo, tmp_path):
     grid = tmp_path / "grid.yaml"
-    # 2 songs x 16 settings: enough work left after the first run that the interrupt lands
-    # mid-sweep even when this process is scheduled late (with 4 runs, and then 8, a warm sweep
-    # inside the full suite of a fresh clone had finished before the signal arrived)
+    # 2 songs x 16 settings: work left after the first run for the interrupt to land mid-sweep
+    # (the earlier failures read as "finished before the signal" were SIGINT inherited as
+    # ignored, see the Popen below; the margin stays)
     grid.write_text("n_slices: [1, 2, 3, 4, 5, 6, 7, 8]\nlearning_rate: [0.01, 0.05]\n")
     total = 32
     out = tmp_path / "out"
@@ -351,7 +351,7 @@ def test_interrupted_sweep_keeps_finished_runs_and_rerun_completes_the_rest(demo
     # Ctrl-C as a terminal's foreground job has it: SIGINT at its default.  (A test process
     # started as an asynchronous command of a non-interactive shell, e.g. `make test &` in a
     # script, ignores SIGINT, a child inherits that across exec and Python keeps it ignored: the
-    # sweep would run to the end -- what this test once read as "finished before the signal".)
+    # sweep would run to the end.)
     proc = subprocess.Popen(
         cmd,
         cwd=ROOT,

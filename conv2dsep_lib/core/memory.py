@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import sys
+from typing import Optional
 
 __all__ = ["tune_malloc", "release_free_memory"]
 
@@ -33,27 +35,29 @@ def tune_malloc() -> bool:
     bool
         Whether glibc took them (False elsewhere).
     """
-    if not sys.platform.startswith("linux"):
+    libc = _glibc()
+    if libc is None:
         return False
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        return all(bool(libc.mallopt(ctypes.c_int(k), ctypes.c_int(v))) for k, v in SETTINGS)
-    except (OSError, AttributeError):  # pragma: no cover - not glibc
-        return False
-
-
-_LIBC = None
+    return all(bool(libc.mallopt(ctypes.c_int(k), ctypes.c_int(v))) for k, v in SETTINGS)
 
 
 def release_free_memory() -> None:
     """Hand the pages of freed heap blocks back to the kernel (glibc ``malloc_trim(0)``; elsewhere
     a no-op)."""
-    global _LIBC
+    libc = _glibc()
+    if libc is not None:
+        libc.malloc_trim(ctypes.c_size_t(0))
+
+
+@functools.lru_cache(maxsize=None)
+def _glibc() -> Optional[ctypes.CDLL]:
+    """The C library when it is glibc (it has ``mallopt`` and ``malloc_trim``), else None;
+    loaded once (``find_library`` may run ``ldconfig``)."""
     if not sys.platform.startswith("linux"):
-        return
+        return None
     try:
-        if _LIBC is None:
-            _LIBC = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        _LIBC.malloc_trim(ctypes.c_size_t(0))
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallopt, libc.malloc_trim  # noqa: B018 - AttributeError: not glibc
     except (OSError, AttributeError):  # pragma: no cover - not glibc
-        return
+        return None
+    return libc

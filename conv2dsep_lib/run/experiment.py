@@ -22,7 +22,6 @@ import numpy as np
 
 from ..core.config import STRATEGIES, Config, check_n_slices
 from ..core.errors import ParameterError
-from ..core.memory import release_free_memory
 from ..core.provenance import git_output, library_versions
 from ..method.experiments import (
     GreedyResult,
@@ -319,7 +318,6 @@ def run_experiment(
                 prev = exp.progressive[k - 2]
                 measure(f"k={k - 1}", prev.magnitude, {step.view: step.start_db})
                 prev.release()  # the generator has moved past it; the job holds the array
-            release_free_memory()  # the step's working arrays are gone: their pages too
         measure(f"k={n_slices}", exp.progressive[-1].magnitude, {})
         if keep_last:
             exp.last_magnitude = exp.progressive[-1].magnitude
