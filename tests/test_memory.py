@@ -9,7 +9,7 @@ import textwrap
 
 import pytest
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc is Linux's")
+glibc_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc is Linux's")
 
 _CHILD = textwrap.dedent(
     """
@@ -32,6 +32,7 @@ _CHILD = textwrap.dedent(
 )
 
 
+@glibc_only
 def test_release_free_memory_hands_freed_heap_pages_back():
     """With the command line's malloc settings, freed song-sized blocks stay resident (kept for
     reuse); :func:`release_free_memory` gives their pages back -- the run calls it after each
@@ -42,3 +43,30 @@ def test_release_free_memory_hands_freed_heap_pages_back():
     before, after, kept = map(float, proc.stdout.split())
     assert kept == 1.0
     assert before - after > 200, (before, after)  # ~300 MiB of freed blocks
+
+
+_COLLECTOR_CHILD = textwrap.dedent(
+    """
+    import gc
+    from conv2dsep_lib.cli import main
+
+    before = gc.get_threshold()
+    code = main(["best", "--slices", "0"])  # a user error: returns 2 after the process set-up
+    print(code, *before, *gc.get_threshold())
+    """
+)
+
+
+def test_command_line_raises_the_collector_threshold_and_keeps_the_older_ones():
+    """The command line runs the cycle collector less often (a first run on a song: 656
+    collections, ~0.5 s with the GIL held, down to ~45); the older generations' thresholds stay."""
+    from conv2dsep_lib.core.memory import COLLECTOR_THRESHOLD
+
+    proc = subprocess.run(
+        [sys.executable, "-c", _COLLECTOR_CHILD], capture_output=True, text=True, timeout=120
+    )
+    code, *thresholds = map(int, proc.stdout.split())
+    before, after = thresholds[:3], thresholds[3:]
+    assert code == 2 and "n_slices=0" in proc.stderr
+    assert before[0] < COLLECTOR_THRESHOLD
+    assert after == [COLLECTOR_THRESHOLD, before[1], before[2]]

@@ -19,7 +19,7 @@ from typing import List, Optional
 
 from ..core.config import Config, check_n_slices
 from ..core.errors import ParameterError
-from ..core.memory import tune_malloc
+from ..core.memory import tune_collector, tune_malloc
 from ..core.provenance import __version__
 from ..core.threads import run_threads
 from .options import (
@@ -570,6 +570,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             given = list(sys.argv[1:] if argv is None else argv)
             args.command_line = " ".join([PROG, shlex.join(given)]) if given else PROG
         tune_malloc()  # one arena, large blocks kept for reuse (see core.memory)
+        tune_collector()  # fewer cycle collections (see core.memory)
         return int(args.func(args) or 0)
     except ParameterError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
