@@ -244,7 +244,7 @@ def test_slice_explorer_errors_are_shown_and_raised(mags, small_config):
     S_mix, S_voc = mags
     box = W.slice_explorer(S_mix, S_voc, config=small_config, display=False, raise_errors=True)
     box.data["S_voc"] = np.zeros((4, 0))
-    with pytest.raises(Exception):
+    with pytest.raises(ParameterError, match=r"\(4, 0\) \(vocal\)"):  # refused before drawing
         box.controls["window"].value = 3
     assert "update failed" in box.error.value
     box.data["S_voc"] = S_voc  # repaired: the next update clears the message
@@ -267,6 +267,17 @@ def test_slice_explorer_clips_window_and_rejects_bad_view(mags, small_config):
     assert box.controls["window"].value == S_mix.shape[1] - 1
     with pytest.raises(ParameterError, match="view=42"):
         W.slice_explorer(S_mix, S_voc, config=small_config, view=42, display=False)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [lambda S: S[:, :0], lambda S: S[:, :-1], lambda S: S[0], lambda S: None],
+    ids=["0 frames", "shape", "1-D", "None"],
+)
+def test_slice_explorer_rejects_magnitudes_it_cannot_draw(mags, small_config, bad):
+    S_mix, S_voc = mags
+    with pytest.raises(ParameterError, match=r"allowed two \(n_bins, n_frames\) arrays of the same shape"):
+        W.slice_explorer(S_mix, bad(S_voc), config=small_config, display=False)
 
 
 # ------------------------------------------------------------------ optimisation explorer

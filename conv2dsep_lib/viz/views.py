@@ -24,6 +24,7 @@ __all__ = [
     "plot_views_pair",
     "plot_fingerprints_window",
     "plot_slice_window",
+    "check_magnitude_pair",
 ]
 
 
@@ -31,6 +32,18 @@ def _check_window(window: int, n_frames: int) -> int:
     if not 0 <= int(window) < n_frames:
         raise ParameterError(f"window={window!r} is out of range: allowed 0..{n_frames - 1}")
     return int(window)
+
+
+def check_magnitude_pair(S_mix, S_voc) -> "tuple[np.ndarray, np.ndarray]":
+    """The two magnitudes as arrays, checked: both 2-D ``(n_bins, n_frames)``, the same shape,
+    at least one bin and one frame (else :class:`ParameterError`, before anything is drawn)."""
+    S_mix, S_voc = np.asarray(S_mix), np.asarray(S_voc)
+    if S_mix.ndim != 2 or S_voc.shape != S_mix.shape or 0 in S_mix.shape:
+        raise ParameterError(
+            f"magnitudes of shape {S_mix.shape} (mixture) and {S_voc.shape} (vocal): allowed two "
+            "(n_bins, n_frames) arrays of the same shape with at least one bin and one frame"
+        )
+    return S_mix, S_voc
 
 
 def window_fingerprint_db(
@@ -264,6 +277,7 @@ def plot_slice_window(
         Colour range in dB.
     """
     v = get_view(view)
+    S_mix, S_voc = check_magnitude_pair(S_mix, S_voc)
     window = _check_window(window, S_mix.shape[-1])
     lo, hi = (float(x) for x in db_range)
     if not lo < hi:

@@ -54,7 +54,7 @@ from ..method.views import VIEW_NAMES, get_view
 from ..run.experiment import PairSpectra, slice_report
 from ..viz.common import ORACLE
 from ..viz.optimisation import plot_slice_step
-from ..viz.views import plot_slice_window
+from ..viz.views import check_magnitude_pair, plot_slice_window
 from .callbacks import on_change
 from .display import figure_png, frontend_interactive, snapshot_html
 from .players import ab_player
@@ -245,10 +245,11 @@ def slice_explorer(
     import ipywidgets as w
 
     view = get_view(view).index
+    S_mix, S_voc = check_magnitude_pair(S_mix, S_voc)
     lo, hi = (float(x) for x in db_range)
     if not lo < hi:
         raise ParameterError(f"db_range={(lo, hi)!r} is empty: allowed (low, high) with low < high")
-    n_frames = int(np.shape(S_mix)[-1])
+    n_frames = int(S_mix.shape[-1])
     window = int(np.clip(window, 0, n_frames - 1))
     slow = dict(continuous_update=False, style={"description_width": "initial"})
     controls = {
@@ -271,7 +272,7 @@ def slice_explorer(
     box = w.VBox([w.HBox(list(controls.values())), fig_w, status, error])
     box.controls, box.figure, box.status, box.error = controls, fig_w, status, error
     box.player = None
-    box.data = {"S_mix": np.asarray(S_mix), "S_voc": np.asarray(S_voc), "config": config, "seconds": {}}
+    box.data = {"S_mix": S_mix, "S_voc": S_voc, "config": config, "seconds": {}}
     box.raise_errors = raise_errors
     return wire(box, update_slice_explorer, interactive=interactive, display=display)
 
