@@ -217,3 +217,14 @@ def test_bandpass_floor_keeps_the_voice_band_and_removes_the_rest(cfg):
     assert BAND_HZ == (200.0, 5000.0)
     assert np.corrcoef(out[core], inside[core])[0, 1] > 0.999
     assert np.abs(out[core] - inside[core]).max() < 0.02
+
+
+def test_every_registered_baseline_has_its_place_in_the_run_order():
+    """A run queues its baselines in BASELINE_ORDER (the longest first, the oracle masks before
+    the other blind ones); a baseline registered later must be given its place there."""
+    from conv2dsep_lib.run.experiment import BASELINE_ORDER
+
+    registered = {name for baselines in registry.TARGET_BASELINES.values() for name, _ in baselines}
+    assert registered <= set(BASELINE_ORDER), registered - set(BASELINE_ORDER)
+    assert len(set(BASELINE_ORDER)) == len(BASELINE_ORDER)
+    assert BASELINE_ORDER.index("learned") < BASELINE_ORDER.index("oracle_irm") < BASELINE_ORDER.index("repet_sim")
