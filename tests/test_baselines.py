@@ -227,4 +227,8 @@ def test_every_registered_baseline_has_its_place_in_the_run_order():
     registered = {name for baselines in registry.TARGET_BASELINES.values() for name, _ in baselines}
     assert registered <= set(BASELINE_ORDER), registered - set(BASELINE_ORDER)
     assert len(set(BASELINE_ORDER)) == len(BASELINE_ORDER)
-    assert BASELINE_ORDER.index("learned") < BASELINE_ORDER.index("oracle_irm") < BASELINE_ORDER.index("repet_sim")
+    assert (
+        BASELINE_ORDER.index("learned")
+        < BASELINE_ORDER.index("oracle_irm")
+        < BASELINE_ORDER.index("repet_sim")
+    )

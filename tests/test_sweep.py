@@ -186,6 +186,7 @@ def test_baselines_once_per_track_joined_to_every_setting(tiny_sweep):
     assert any("strategy does not vary" in n for n in res.notes)
     md = (out / "sweep_summary.md").read_text()
     assert "ORACLE" in md and "oracle_irm" in md and "strategy does not vary" in md
+    assert "blind: repet_sim, hpss, bandpass, learned)" in md  # every blind baseline of the registry
     manifest = json.loads((out / "sweep.json").read_text())
     assert manifest["oracle"] is True and "ORACLE" in manifest["note"] and manifest["status"] == "complete"
     summary = read_table(out / "sweep_summary.csv")

@@ -30,6 +30,7 @@ from ..core.files import PathLike, atomic_path
 from ..results.aggregate import by_target, greedy_pairs, headline, strategy_groups, summarise
 from ..results.record import ORACLE_NOTE
 from ..results.tables import write_table
+from ..separators.registry import BASELINES
 from ..sources.stems import DEFAULT_TARGETS
 from ..viz.common import save_figure
 from ..viz.sweep import plot_sweep_greedy, plot_sweep_n_slices, plot_sweep_strategies
@@ -182,6 +183,11 @@ def _save_png(fig: Figure, path: Path) -> Path:
     return path
 
 
+def _names(kind: str) -> str:
+    """The vocals baselines of *kind* (``oracle``, ``floor``, ``blind``), as the registry has them."""
+    return ", ".join(name for name, k in BASELINES if k == kind)
+
+
 def write_summary(
     table: pd.DataFrame, out: PathLike, *, plots: bool = True, manifest: Optional[SweepManifest] = None
 ) -> Tuple[Dict[str, str], List[str]]:
@@ -230,7 +236,8 @@ def write_summary(
         "",
         f"**{ORACLE_NOTE}** Every row of the Conv2D method "
         "(progressive, greedy, greedy_best) has oracle=True; the baselines say per row whether "
-        "they read the true vocal (oracle_irm, oracle_ibm) or not (mixture floor, repet_sim, hpss).",
+        f"they read the true vocal ({_names('oracle')}) or not (the {_names('floor')} floor; "
+        f"blind: {_names('blind')}).",
         "",
     ]
     if several:
