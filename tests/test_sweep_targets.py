@@ -74,6 +74,7 @@ def test_sweep_runs_each_target_against_its_stem_with_its_baselines(songs, grid,
     ]
     md = (out / "sweep_summary.md").read_text()
     assert "### vocals" in md and "### drums" in md and md.index("### vocals") < md.index("### drums")
+    assert "repet_sim, hpss, bandpass, learned for vocals; hpss_percussive for drums)" in md
     assert (out / "si_sdr_vs_n_slices.png").is_file()
     lines = headline(table)
     assert (

@@ -107,8 +107,8 @@ def _baselines_of(target: str) -> Tuple[Tuple[str, str], ...]:
 
 
 #: Target -> ``(name, kind)`` of its baselines, in report order: the floor and the oracle masks
-#: for every target; the blind ones where they apply (REPET-SIM and HPSS's vocal for vocals,
-#: HPSS's percussive part for drums; none for bass and other).
+#: for every target; the blind ones where they apply (REPET-SIM, HPSS's vocal, the band-pass and
+#: the learned model for vocals, HPSS's percussive part for drums; none for bass and other).
 TARGET_BASELINES: Mapping[str, Tuple[Tuple[str, str], ...]] = MappingProxyType(
     {t: _baselines_of(t) for t in TARGETS}
 )

@@ -2,7 +2,7 @@
 
 * **Tasks.**  One :class:`Task` per track x setting (``kind="experiment"``), plus one
   per track x excerpt x STFT for the baselines (``kind="baselines"``): the mixture
-  floor, oracle masks, REPET-SIM and HPSS depend on the track, the offset and the
+  floor, oracle masks and blind baselines depend on the track, the offset and the
   STFT (``sr``, ``duration``, ``n_fft``, ``hop_length``) only, so they are computed
   once and joined to every setting that shares them.
 * **Cache key** = the track's identity (name, and size + mtime of its files) + the

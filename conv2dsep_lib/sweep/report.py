@@ -30,7 +30,7 @@ from ..core.files import PathLike, atomic_path
 from ..results.aggregate import by_target, greedy_pairs, headline, strategy_groups, summarise
 from ..results.record import ORACLE_NOTE
 from ..results.tables import write_table
-from ..separators.registry import BASELINES
+from ..separators.registry import BASELINES, TARGET_BASELINES
 from ..sources.stems import DEFAULT_TARGETS
 from ..viz.common import save_figure
 from ..viz.sweep import plot_sweep_greedy, plot_sweep_n_slices, plot_sweep_strategies
@@ -188,6 +188,13 @@ def _names(kind: str) -> str:
     return ", ".join(name for name, k in BASELINES if k == kind)
 
 
+def _blind_per_target(targets) -> str:
+    """``"repet_sim, hpss, ... for vocals; hpss_percussive for drums; none for bass"``."""
+    return "; ".join(
+        f"{', '.join(n for n, k in TARGET_BASELINES[t] if k == 'blind') or 'none'} for {t}" for t in targets
+    )
+
+
 def write_summary(
     table: pd.DataFrame, out: PathLike, *, plots: bool = True, manifest: Optional[SweepManifest] = None
 ) -> Tuple[Dict[str, str], List[str]]:
@@ -245,7 +252,7 @@ def write_summary(
             "",
             f"Targets: {', '.join(parts)}. Each target's runs read that target's true stem (ORACLE) and are "
             "compared with that target's own baselines (floor, oracle masks, and the blind ones that "
-            "exist for it: repet_sim and hpss for vocals, hpss_percussive for drums); one block per target.",
+            f"exist for it: {_blind_per_target(parts)}); one block per target.",
         ]
     if manifest is not None:
         c = manifest.counts
