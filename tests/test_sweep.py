@@ -194,6 +194,8 @@ def test_baselines_once_per_track_joined_to_every_setting(tiny_sweep):
     row = next(s for s in summary.to_dict("records") if s["method"] == "progressive" and s["k"] == 2)
     assert row["n_tracks"] == 2 and row["si_sdr_q25"] <= row["si_sdr_median"] <= row["si_sdr_q75"]
     head = headline(res.table).to_dict("records")
+    assert len(res.summary) == len(summary)  # the summary the sweep computed once, as written
+    pd.testing.assert_frame_equal(headline(res.table, summary=res.summary), headline(res.table))
     assert [h["n_slices"] for h in head] == [1, 2]
     assert all(not pd.isna(h["oracle_irm"]) and not pd.isna(h["progressive k=N"]) for h in head)
 

@@ -5,6 +5,7 @@ import json
 import shutil
 
 import numpy as np
+import pandas as pd
 import pytest
 import soundfile as sf
 
@@ -77,6 +78,7 @@ def test_sweep_runs_each_target_against_its_stem_with_its_baselines(songs, grid,
     assert "repet_sim, hpss, bandpass, learned for vocals; hpss_percussive for drums)" in md
     assert (out / "si_sdr_vs_n_slices.png").is_file()
     lines = headline(table)
+    pd.testing.assert_frame_equal(headline(table, summary=summarise(table)), lines)  # per target
     assert (
         list(lines.columns)[:2] == ["target", "setting"]
         and list(lines["target"]) == ["vocals"] * 2 + ["drums"] * 2

@@ -420,7 +420,7 @@ def _print_sweep(res) -> None:
     from ..results.record import ORACLE_NOTE
 
     print(f"\n{ORACLE_NOTE}")
-    rows = headline(res.table).to_dict("records")
+    rows = headline(res.table, summary=res.summary).to_dict("records")
     if rows:
         cols = list(rows[0])
 

@@ -231,7 +231,9 @@ def summarise(table: pd.DataFrame) -> pd.DataFrame:
     return typed(out, columns)
 
 
-def headline(table: pd.DataFrame, *, metric: str = "si_sdr") -> pd.DataFrame:
+def headline(
+    table: pd.DataFrame, *, metric: str = "si_sdr", summary: Optional[pd.DataFrame] = None
+) -> pd.DataFrame:
     """One line per setting: the median *metric* over tracks of the method and the baselines.
 
     Columns: ``setting``, the varied parameters, ``tracks``, ``progressive k=N`` (all N
@@ -239,13 +241,17 @@ def headline(table: pd.DataFrame, *, metric: str = "si_sdr") -> pd.DataFrame:
     ``greedy``, ``greedy_best`` (when run) and one column per baseline.  A table of other
     targets than vocals alone has a ``target`` column first and one block of lines per
     target (each with its own baselines; a baseline a target lacks is empty).
+
+    *summary* is the table's :func:`summarise`, when the caller has it already (the
+    bootstrap over every group is the slow part of both).
     """
     _check_metric(metric)
     if _several(table):
         varied = varied_parameters(table)
         blocks = []
         for t, sub in by_target(table).items():
-            b = headline(sub.drop(columns="target"), metric=metric)
+            part = None if summary is None else summary[summary["target"] == t].drop(columns="target")
+            b = headline(sub.drop(columns="target"), metric=metric, summary=part)
             # the same parameter columns in every block (a parameter varies over the whole table)
             blocks.append(b.assign(target=t, **{p: _first(sub, b, p) for p in varied if p not in b}))
         columns = ["target"] + list(dict.fromkeys(c for b in blocks for c in b.columns if c != "target"))
@@ -255,7 +261,7 @@ def headline(table: pd.DataFrame, *, metric: str = "si_sdr") -> pd.DataFrame:
     varied = varied_parameters(table)
     lines: Dict[str, Dict[str, Any]] = {}
     best: Dict[str, Tuple[float, int]] = {}
-    for s in summarise(table).to_dict("records"):
+    for s in (summarise(table) if summary is None else summary).to_dict("records"):
         s = {k: _value(v) for k, v in s.items()}
         line = lines.setdefault(
             s["setting"],

@@ -47,6 +47,7 @@ import pandas as pd
 
 from ..core.errors import ParameterError
 from ..core.files import PathLike, exclusive_lock, write_json
+from ..results.aggregate import summarise
 from ..results.tables import HEAD, TAIL, typed, write_table
 from .executors import dask_client, iter_dask, iter_local
 from .plan import SweepPlan, Task, plan_sweep
@@ -87,6 +88,9 @@ class SweepResult:
         What was written (table, summary, manifest, plots).
     notes : tuple of str
         Remarks of the summary (e.g. a plot skipped because nothing varied).
+    summary : DataFrame or None
+        The table's summary (as in ``sweep_summary.csv``:
+        :func:`~conv2dsep_lib.results.aggregate.summarise`).
     """
 
     out: Path
@@ -98,6 +102,7 @@ class SweepResult:
     seconds: float = 0.0
     files: Mapping[str, str] = field(default_factory=dict)
     notes: Sequence[str] = ()
+    summary: Optional[pd.DataFrame] = None
 
     @property
     def table_file(self) -> Path:
@@ -360,7 +365,10 @@ class _Run:
     def finish(self, status: str, *, plots: bool) -> SweepResult:
         out = self.plan.out
         table = self.save(status)
-        files, notes = write_summary(table, out, plots=plots, manifest=self.manifest(status, {}, []))
+        summary = summarise(table)
+        files, notes = write_summary(
+            table, out, plots=plots, manifest=self.manifest(status, {}, []), summary=summary
+        )
         files = {"table": str(out / TABLE_NAME), **files, "manifest": str(out / MANIFEST_NAME)}
         write_json(out / MANIFEST_NAME, self.manifest(status, files, notes).to_json())
         return SweepResult(
@@ -373,6 +381,7 @@ class _Run:
             seconds=time.perf_counter() - self.t_start,
             files=files,
             notes=tuple(notes),
+            summary=summary,
         )
 
     def record(self, o: TaskOutcome, bar: Any) -> None:

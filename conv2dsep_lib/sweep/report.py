@@ -196,7 +196,12 @@ def _blind_per_target(targets) -> str:
 
 
 def write_summary(
-    table: pd.DataFrame, out: PathLike, *, plots: bool = True, manifest: Optional[SweepManifest] = None
+    table: pd.DataFrame,
+    out: PathLike,
+    *,
+    plots: bool = True,
+    manifest: Optional[SweepManifest] = None,
+    summary: Optional[pd.DataFrame] = None,
 ) -> Tuple[Dict[str, str], List[str]]:
     """Write ``sweep_summary.csv``, ``sweep_summary.md`` and the plots into *out*.
 
@@ -211,6 +216,8 @@ def write_summary(
         ``strategy_comparison.png`` -- the last only when the strategy varies).
     manifest : SweepManifest, optional
         Counts, warnings and failures go into the markdown.
+    summary : DataFrame, optional
+        The table's :func:`~conv2dsep_lib.results.aggregate.summarise`, if the caller has it.
 
     Returns
     -------
@@ -218,7 +225,9 @@ def write_summary(
     notes : list of str
     """
     out = Path(out)
-    files = {"summary": str(write_table(summarise(table), out / SUMMARY_NAME))}
+    if summary is None:
+        summary = summarise(table)
+    files = {"summary": str(write_table(summary, out / SUMMARY_NAME))}
     notes: List[str] = []
     parts = by_target(table)
     several = list(parts) != list(DEFAULT_TARGETS)
@@ -285,9 +294,14 @@ def write_summary(
     ]
     if several:  # one block per target, each with its own baselines
         for target, sub in parts.items():
-            lines += [f"### {target}", "", _md_table(headline(sub.drop(columns="target")).to_dict("records"))]
+            part = summary[summary["target"] == target].drop(columns="target")
+            lines += [
+                f"### {target}",
+                "",
+                _md_table(headline(sub.drop(columns="target"), summary=part).to_dict("records")),
+            ]
     else:
-        lines.append(_md_table(headline(table).to_dict("records")))
+        lines.append(_md_table(headline(table, summary=summary).to_dict("records")))
     if notes:
         lines += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]
     if manifest is not None and manifest.warnings:
