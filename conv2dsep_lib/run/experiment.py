@@ -61,11 +61,9 @@ from .slices import PairSpectra, SliceReport, slice_report  # re-exported: their
 
 #: Key prefix of a baseline's scores among a run's (``"baseline:repet_sim"``).
 BASELINE_KEY = "baseline:"
-#: The order a run computes its baselines in (a baseline not listed goes last): the band-pass
-#: and the learned model first (the longest job, torch's import included, overlaps the method
-#: from the start), then the oracle masks (they free the vocal's STFT), then the other blind
-#: ones -- the method's thread takes the last when it is done.  Measured on a 3-minute song:
-#: the band-pass and the learned model last instead changed neither the time nor the peak.
+#: The order a run computes its baselines in (one not listed goes last): the band-pass and the
+#: learned model (the longest job) first, then the oracle masks (they free the vocal's STFT),
+#: then the other blind ones.  On a 3-minute song, the first two last changed neither time nor peak.
 BASELINE_ORDER = (
     "bandpass",
     "learned",
