@@ -117,6 +117,7 @@ def test_two_settings_two_folders_and_the_index_lists_both(tmp_path, pair):
     assert raw["oracle"] is True and len(raw["runs"]) == 2
     table = (out / "index.md").read_text()
     assert "ORACLE" in table and "`output_progressive_2slices_lr0.9`" in table and "seed defaults" in table
+    assert "the best blind baseline (REPET-SIM, HPSS, the band-pass, the learned model" in table
 
 
 def test_rerunning_the_same_settings_replaces_only_its_own_folder(tmp_path, pair, capsys):

@@ -470,7 +470,8 @@ def index_markdown(entries: List[RunEntry]) -> str:
         "# Runs in this folder",
         "",
         f"{ORACLE_NOTE} Conv2D columns are ORACLE; `oracle_irm` is the ideal-ratio-mask ceiling "
-        "(oracle), `blind` the best of REPET-SIM / HPSS / the band-pass (they see the mixture only), `mixture` the "
+        "(oracle), `blind` the best blind baseline (REPET-SIM, HPSS, the band-pass, the learned model: they "
+        "see the mixture only), `mixture` the "
         "floor. SI-SDR in dB; loss in dB². Written by `conv2dsep best` / `progressive`; read it "
         "with `conv2dsep_lib.results.read_index`.",
         "",
