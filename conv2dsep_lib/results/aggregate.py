@@ -249,8 +249,9 @@ def headline(
     if _several(table):
         varied = varied_parameters(table)
         blocks = []
+        summaries = None if summary is None else by_target(summary)
         for t, sub in by_target(table).items():
-            part = None if summary is None else summary[summary["target"] == t].drop(columns="target")
+            part = None if summaries is None else summaries[t].drop(columns="target")
             b = headline(sub.drop(columns="target"), metric=metric, summary=part)
             # the same parameter columns in every block (a parameter varies over the whole table)
             blocks.append(b.assign(target=t, **{p: _first(sub, b, p) for p in varied if p not in b}))

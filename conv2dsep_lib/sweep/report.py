@@ -293,8 +293,9 @@ def write_summary(
         "",
     ]
     if several:  # one block per target, each with its own baselines
+        summaries = by_target(summary)
         for target, sub in parts.items():
-            part = summary[summary["target"] == target].drop(columns="target")
+            part = summaries[target].drop(columns="target")
             lines += [
                 f"### {target}",
                 "",
