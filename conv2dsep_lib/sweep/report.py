@@ -30,7 +30,7 @@ from ..core.files import PathLike, atomic_path
 from ..results.aggregate import by_target, greedy_pairs, headline, strategy_groups, summarise
 from ..results.record import ORACLE_NOTE
 from ..results.tables import write_table
-from ..separators.registry import BASELINES, TARGET_BASELINES
+from ..separators.registry import TARGET_BASELINES
 from ..sources.stems import DEFAULT_TARGETS
 from ..viz.common import save_figure
 from ..viz.sweep import plot_sweep_greedy, plot_sweep_n_slices, plot_sweep_strategies
@@ -183,16 +183,14 @@ def _save_png(fig: Figure, path: Path) -> Path:
     return path
 
 
-def _names(kind: str) -> str:
-    """The vocals baselines of *kind* (``oracle``, ``floor``, ``blind``), as the registry has them."""
-    return ", ".join(name for name, k in BASELINES if k == kind)
+def _names(kind: str, target: str = "vocals") -> str:
+    """*target*'s baselines of *kind* (``oracle``, ``floor``, ``blind``), as the registry has them."""
+    return ", ".join(name for name, k in TARGET_BASELINES[target] if k == kind)
 
 
 def _blind_per_target(targets) -> str:
     """``"repet_sim, hpss, ... for vocals; hpss_percussive for drums; none for bass"``."""
-    return "; ".join(
-        f"{', '.join(n for n, k in TARGET_BASELINES[t] if k == 'blind') or 'none'} for {t}" for t in targets
-    )
+    return "; ".join(f"{_names('blind', t) or 'none'} for {t}" for t in targets)
 
 
 def write_summary(
